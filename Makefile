@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set everything up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint typecheck test-sqlite test-postgres openapi clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Vocation needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/vocation migrate
+	$(BIN)/vocation demo --if-empty
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test-sqlite: install
+	VOCATION_TEST_DATABASE=sqlite $(BIN)/pytest -q
+
+test-postgres: install
+	@if $(BIN)/python -m tests.postgres_available; then \
+		VOCATION_TEST_DATABASE=postgres $(BIN)/pytest -q; \
+	else \
+		echo "PostgreSQL tests skipped: no server answers at $${VOCATION_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"; \
+	fi
+
+test: lint typecheck test-sqlite test-postgres
+
+openapi: install
+	$(BIN)/vocation openapi
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,12 @@
+"""The /v1 router: every domain's routes, under one version prefix."""
+
+from fastapi import APIRouter
+
+from app.offers.router import router as offers
+from app.organisations.router import router as organisations
+from app.referentials.router import router as referentials
+
+v1 = APIRouter(prefix="/v1")
+v1.include_router(organisations)
+v1.include_router(offers)
+v1.include_router(referentials)

@@ -1,0 +1,174 @@
+"""The `vocation` command: migrate, load demo data, manage API keys, export the OpenAPI spec."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.core.api_keys import ApiKey, Role, issue_key, revoke_key
+from app.core.config import Settings, get_settings
+from app.core.db import Database, create_engine
+from app.core.migrations import upgrade
+
+T = TypeVar("T")
+OPENAPI_PATH = Path("openapi/openapi.json")
+
+# Pretty tracebacks print local variables, and those can hold a key's secret.
+cli = typer.Typer(
+    help="Vocation: the job-board API for public-interest work.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+cli.add_typer(keys, name="keys")
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(create_engine(settings.database_url))
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every migration up to head."""
+    upgrade(get_settings().database_url)
+    typer.echo("database migrated to head")
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when organisations exist.")
+    ] = False,
+) -> None:
+    """Load the demo organisations and offers (the seed offers, dated to be open today)."""
+    from app.demo.loader import database_is_empty, load_demo
+
+    settings = get_settings()
+
+    async def work(database: Database) -> str:
+        async with database.sessions() as session:
+            if not await database_is_empty(session):
+                if if_empty:
+                    return "demo data already loaded: nothing to do"
+                raise typer.BadParameter("the database already holds organisations")
+            today = datetime.now(ZoneInfo(settings.timezone)).date()
+            organisations, offers = await load_demo(session, today)
+            return f"loaded {organisations} organisations and {offers} offers"
+
+    typer.echo(_with_database(settings, work))
+
+
+@keys.command("create")
+def create_key(
+    role: Annotated[Role, typer.Option(help="admin, recruiter or partner.")],
+    organisation: Annotated[
+        str | None, typer.Option(help="Slug of the organisation (recruiter keys only).")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="A note to recognise the key.")] = None,
+) -> None:
+    """Create a key. It is printed once, alone on the last line; only its hash is kept."""
+    from app.organisations.models import Organisation
+
+    async def work(database: Database) -> tuple[ApiKey, str]:
+        async with database.sessions() as session:
+            organisation_id = None
+            if organisation is not None:
+                found = (
+                    await session.execute(
+                        select(col(Organisation.id)).where(col(Organisation.slug) == organisation)
+                    )
+                ).scalar()
+                if found is None:
+                    raise typer.BadParameter(f"no organisation with slug {organisation!r}")
+                organisation_id = found
+            try:
+                return await issue_key(session, role, organisation_id, label)
+            except ValueError as error:
+                raise typer.BadParameter(str(error)) from None
+
+    key, secret = _with_database(get_settings(), work)
+    typer.echo(f"id: {key.id}", err=True)
+    typer.echo(f"role: {key.role}", err=True)
+    typer.echo("store this key now: it will not be shown again", err=True)
+    typer.echo(secret)
+
+
+@keys.command("revoke")
+def revoke(key: Annotated[str, typer.Argument(help="The key's id or its display prefix.")]) -> None:
+    """Revoke a key: it is refused (401) from the next request on."""
+
+    async def work(database: Database) -> ApiKey | None:
+        async with database.sessions() as session:
+            return await revoke_key(session, key)
+
+    revoked = _with_database(get_settings(), work)
+    if revoked is None:
+        typer.echo(f"no key {key!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {revoked.id} ({revoked.display_prefix}…)")
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """List keys (id, prefix, role, organisation, revoked), never their secrets."""
+
+    async def work(database: Database) -> list[Any]:
+        async with database.reader.connect() as connection:
+            statement = select(
+                col(ApiKey.id),
+                col(ApiKey.display_prefix),
+                col(ApiKey.role),
+                col(ApiKey.organisation_id),
+                col(ApiKey.revoked_at),
+            ).order_by(col(ApiKey.created_at))
+            return list((await connection.execute(statement)).all())
+
+    for row in _with_database(get_settings(), work):
+        revoked = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        organisation = row.organisation_id or "-"
+        typer.echo(f"{row.id}  {row.display_prefix}…  {row.role:<9}  {organisation}  {revoked}")
+
+
+def openapi_document() -> str:
+    from app.main import create_app
+
+    schema = create_app(get_settings()).openapi()
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the spec.")] = OPENAPI_PATH,
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if the file differs from the app's spec.")
+    ] = False,
+) -> None:
+    """Write the OpenAPI spec the app serves to openapi/openapi.json."""
+    document = openapi_document()
+    if check:
+        if not output.exists() or output.read_text(encoding="utf-8") != document:
+            typer.echo(f"{output} is out of date: run `vocation openapi`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{output} is up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(document, encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,239 @@
+"""The AppError family and the handlers that answer every error as RFC 9457 problem+json."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
+
+log = logging.getLogger("vocation.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending input, e.g. `title`, `limit`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "urn:vocation:problem:not-found",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "No offer with this id.",
+            }
+        }
+    )
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class AppError(Exception):
+    status = 500
+    title = "Internal Server Error"
+    slug = "internal"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+    def problem(self) -> Problem:
+        return Problem(
+            type=f"urn:vocation:problem:{self.slug}",
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            errors=self.errors,
+        )
+
+
+class Unauthorized(AppError):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+
+class Forbidden(AppError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(AppError):
+    status, title, slug = 404, "Not Found", "not-found"
+
+
+class Conflict(AppError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(AppError):
+    status, title, slug = 412, "Precondition Failed", "precondition-failed"
+
+
+class PayloadTooLarge(AppError):
+    status, title, slug = 413, "Content Too Large", "payload-too-large"
+
+
+class Unprocessable(AppError):
+    status, title, slug = 422, "Unprocessable Content", "validation"
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, prefix: str = "") -> "Unprocessable":
+        return cls("The request is not valid.", errors=field_errors(error.errors(), prefix))
+
+
+class ServiceUnavailable(AppError):
+    status, title, slug = 503, "Service Unavailable", "unavailable"
+
+
+def field_errors(raw: Any, prefix: str = "") -> list[FieldError]:
+    """Turn pydantic's error list into (field, message) pairs without echoing the input,
+    which may hold personal data or bytes a log should not see."""
+    result = []
+    for item in raw:
+        location = [str(part) for part in item.get("loc", ())]
+        if location and location[0] in {"body", "query", "path", "header", "cookie"}:
+            location = location[1:]
+        field = ".".join(location) or prefix.rstrip(".") or "body"
+        if prefix and location:
+            field = prefix + field
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        result.append(FieldError(field=field, message=message))
+    return result
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        headers=headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+async def _app_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem_response(exc.problem(), exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    error = Unprocessable("The request is not valid.", errors=field_errors(exc.errors()))
+    return problem_response(error.problem())
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's word for a body it could not decode; to a client it is one more
+        # unprocessable body, answered like every other.
+        body_error = Unprocessable(
+            "The body could not be parsed: send UTF-8 JSON.",
+            errors=[FieldError(field="body", message="not valid JSON")],
+        )
+        return problem_response(body_error.problem())
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    title = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    problem = Problem(title=title, status=exc.status_code, detail=detail)
+    return problem_response(problem, headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Starlette names only the first route that matched the path; a path often has several
+    (GET and POST on a collection), and Allow must list them all."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+async def _operational_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OperationalError)
+    if _is_busy(exc):
+        busy = ServiceUnavailable(
+            "The database is busy; retry shortly.", headers={"Retry-After": "1"}
+        )
+        return problem_response(busy.problem(), busy.headers)
+    return await _unexpected_error(request, exc)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # The path only: query strings and bodies can carry personal data.
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    problem = Problem(
+        type="urn:vocation:problem:internal",
+        title="Internal Server Error",
+        status=500,
+        detail="An unexpected error occurred; it has been logged.",
+    )
+    return problem_response(problem)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry of a route: each status it may answer, as problem+json."""
+    descriptions = {
+        304: "Not Modified: the representation matches `If-None-Match`.",
+        400: "Bad Request.",
+        401: "Missing, malformed or revoked credentials.",
+        403: "The credentials do not allow this action.",
+        404: "No such resource, or not visible to these credentials.",
+        409: "Conflicts with the current state.",
+        412: "`If-Match` does not match the current representation.",
+        413: "The request body is larger than the documented limit.",
+        422: "The request is not valid; `errors` names each field.",
+        429: "Too many requests; see `Retry-After`.",
+        503: "Temporarily unavailable; see `Retry-After`.",
+    }
+    result: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        if status == 304:
+            result[status] = {"description": descriptions[304]}
+            continue
+        result[status] = {
+            "description": descriptions[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return result

@@ -1,0 +1,76 @@
+"""HTTP caching: ETags on representations, 304 on If-None-Match, 412 on a stale If-Match."""
+
+import hashlib
+
+from fastapi import Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from app.core.errors import PreconditionFailed
+
+JSON = "application/json"
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return etag in candidates
+
+
+def cached_json(
+    request: Request,
+    model: BaseModel,
+    *,
+    max_age: int,
+    public: bool = True,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Serialise once with pydantic-core, tag the bytes, and answer 304 when the client
+    already holds them."""
+    body = model.model_dump_json().encode()
+    etag = etag_of(body)
+    scope = "public" if public else "private"
+    all_headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}
+    if headers:
+        all_headers.update(headers)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=all_headers)
+    return Response(body, media_type=JSON, headers=all_headers)
+
+
+def etag_of_model(model: BaseModel) -> str:
+    return etag_of(model.model_dump_json().encode())
+
+
+def json_response(
+    model: BaseModel,
+    *,
+    status_code: int = 200,
+    etag: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A response to a write. ``etag`` is the tag of the public representation, so a client
+    can send it straight back in ``If-Match`` or ``If-None-Match``."""
+    body = model.model_dump_json().encode()
+    all_headers = {"ETag": etag or etag_of(body), "Cache-Control": "no-store"}
+    if headers:
+        all_headers.update(headers)
+    return Response(body, status_code=status_code, media_type=JSON, headers=all_headers)
+
+
+def check_if_match(request: Request, current: BaseModel) -> None:
+    """Raise 412 when the client's If-Match names another version than the current one."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return
+    if not _matches(header, etag_of_model(current)):
+        raise PreconditionFailed(
+            "The resource changed since you read it: GET it again and retry with its ETag."
+        )

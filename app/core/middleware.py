@@ -1,0 +1,106 @@
+"""Pure ASGI middleware: each wraps the app without buffering responses (BaseHTTPMiddleware
+would halve throughput)."""
+
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import PayloadTooLarge, problem_response
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "Last-Modified"]
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, whether or not Content-Length is
+    sent: a chunked body is counted as it is read, so memory never holds more."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in READ_METHODS:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLarge(
+            f"The request body is over {self.max_bytes} bytes (VOCATION_MAX_BODY_BYTES)."
+        )
+        response = problem_response(error.problem(), {"Connection": "close"})
+        await response(scope, receive, send)
+
+
+class SplitCORS:
+    """Public reads may be called from any origin, without credentials; writes only from
+    the origins in settings. Two Starlette CORS policies, chosen by the (requested) method."""
+
+    def __init__(self, app: ASGIApp, write_origins: list[str]) -> None:
+        self.reads = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD"],
+            allow_headers=["Authorization", "If-None-Match", "Accept"],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=86_400,
+        )
+        self.writes = CORSMiddleware(
+            app,
+            allow_origins=write_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "Accept",
+            ],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.reads(scope, receive, send)
+            return
+        method: Any = scope["method"]
+        if method == "OPTIONS":
+            headers = dict(scope["headers"])
+            method = headers.get(b"access-control-request-method", b"GET").decode("latin-1")
+        policy = self.reads if method.upper() in READ_METHODS else self.writes
+        await policy(scope, receive, send)

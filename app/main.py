@@ -1,0 +1,103 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api import v1
+from app.core import health
+from app.core.config import Settings, get_settings
+from app.core.db import Database, create_engine
+from app.core.errors import FieldError, Problem, install_error_handlers
+from app.core.middleware import BodySizeLimit, SplitCORS
+from app.core.migrations import head_revision
+
+DESCRIPTION = """
+Open job-board API for public-interest work in France: associations, collectifs,
+foundations, think tanks, State administrations, local authorities, public innovation labs
+and the social and solidarity economy.
+
+**Conventions.** Every route is under `/v1`. Errors are `application/problem+json`
+(RFC 9457). Lists are cursor-paginated: follow `next_cursor` (or the `Link: rel="next"`
+header). Public reads carry `ETag` and `Cache-Control` and answer `304` to
+`If-None-Match`; `PATCH` and `DELETE` honour `If-Match` (`412` when stale).
+
+**Authentication.** `Authorization: Bearer <key>`. Reading published offers,
+organisations and referentials needs no key. Admin keys create organisations; recruiter
+keys are bound to one organisation and write only its offers; partner keys read.
+
+**Limits** (each a setting):
+
+| limit | default | setting | answer |
+|---|---|---|---|
+| items per page | 20, at most 100 | `VOCATION_PAGE_SIZE_DEFAULT`, `VOCATION_PAGE_SIZE_MAX` | 422 |
+| request body | 1 MiB | `VOCATION_MAX_BODY_BYTES` | 413 |
+| one-line texts (title, name, city…) | 200 characters | — | 422 |
+| markdown texts (description, missions, profile) | 20,000 characters | — | 422 |
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = Database(
+        create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="Vocation",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.migration_head = head_revision()
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(v1)
+    # Outermost last: CORS answers preflights before the body limit reads anything.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SplitCORS, write_origins=settings.cors_write_origins)
+    _document_problems(app)
+    return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Routes reference ``#/components/schemas/Problem``; put it there."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        template = "#/components/schemas/{model}"
+        schemas["FieldError"] = FieldError.model_json_schema(ref_template=template)
+        problem = Problem.model_json_schema(ref_template=template)
+        problem.pop("$defs", None)
+        schemas["Problem"] = problem
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+app = create_app()

@@ -1,0 +1,271 @@
+"""Offers: the table and the schemas the API reads and writes."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from sqlmodel import Field as Column
+from sqlmodel import SQLModel
+
+from app.core.fields import CountryCode, LanguageCode, Line, LongText, Reference, Url
+from app.core.types import UTCDateTime, utcnow
+from app.organisations.models import OrganisationSummary
+from app.referentials.enums import (
+    ApplyVia,
+    Categorie,
+    ContractType,
+    EducationLevel,
+    OfferStatus,
+    RemoteMode,
+    SalaryBasis,
+    SalaryPeriod,
+    Versant,
+    WorkingTime,
+)
+from app.referentials.validation import DepartementCode, RegionCode, region_of
+
+
+class Offer(SQLModel, table=True):
+    __tablename__ = "offer"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "reference"),
+        # The public list: published offers, newest first, paged by (published_at, id).
+        sa.Index("ix_offer_listing", "status", "published_at", "id"),
+    )
+
+    id: uuid.UUID = Column(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Column(foreign_key="organisation.id", index=True)
+    reference: str | None = Column(default=None, sa_type=sa.String(100))
+    title: str = Column(sa_type=sa.String(200))
+    description: str = Column(sa_type=sa.Text)
+    missions: str | None = Column(default=None, sa_type=sa.Text)
+    profile: str | None = Column(default=None, sa_type=sa.Text)
+    contract_type: str = Column(sa_type=sa.String(20))
+    duration_months: int | None = Column(default=None)
+    working_time: str = Column(default="full_time", sa_type=sa.String(10))
+    working_time_percent: int | None = Column(default=None)
+    city: str | None = Column(default=None, sa_type=sa.String(200))
+    postcode: str | None = Column(default=None, sa_type=sa.String(10))
+    departement: str | None = Column(default=None, sa_type=sa.String(3))
+    region: str | None = Column(default=None, sa_type=sa.String(2))
+    country: str = Column(default="FR", sa_type=sa.String(2))
+    remote: str = Column(default="none", sa_type=sa.String(10))
+    remote_days_per_week: int | None = Column(default=None)
+    language: str = Column(default="fr", sa_type=sa.String(2))
+    salary_min: int | None = Column(default=None)
+    salary_max: int | None = Column(default=None)
+    salary_period: str | None = Column(default=None, sa_type=sa.String(5))
+    salary_basis: str | None = Column(default=None, sa_type=sa.String(5))
+    salary_text: str | None = Column(default=None, sa_type=sa.String(200))
+    versant: str | None = Column(default=None, sa_type=sa.String(3))
+    categorie: str | None = Column(default=None, sa_type=sa.String(2))
+    open_to_contractuels: bool | None = Column(default=None)
+    start_date: date | None = Column(default=None)
+    start_text: str | None = Column(default=None, sa_type=sa.String(200))
+    deadline: date | None = Column(default=None)
+    education_level: str | None = Column(default=None, sa_type=sa.String(10))
+    experience_years_min: int | None = Column(default=None)
+    apply_via: str = Column(sa_type=sa.String(10))
+    apply_email: str | None = Column(default=None, sa_type=sa.String(320))
+    apply_url: str | None = Column(default=None, sa_type=sa.String(500))
+    status: str = Column(default="draft", sa_type=sa.String(10))
+    published_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Column(default=1)
+
+
+Euros = Annotated[int, Field(ge=0, le=10_000_000, description="Integer euros.")]
+ShortLine = Annotated[Line, Field(max_length=200)]
+
+
+class OfferFields(BaseModel):
+    """What a writer may set on an offer, with the rules that hold across fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Reference | None = Field(
+        default=None, description="Your own reference, unique within your organisation."
+    )
+    title: Line
+    description: LongText = Field(description="Markdown.")
+    missions: LongText | None = Field(default=None, description="Markdown.")
+    profile: LongText | None = Field(default=None, description="Markdown.")
+    contract_type: ContractType
+    duration_months: int | None = Field(default=None, ge=1, le=120)
+    working_time: WorkingTime = WorkingTime.full_time
+    working_time_percent: int | None = Field(
+        default=None, ge=1, le=99, description="Only with `part_time`."
+    )
+    city: Line | None = None
+    postcode: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")] | None = None
+    departement: DepartementCode | None = None
+    region: RegionCode | None = Field(
+        default=None, description="Derived from the département when not given."
+    )
+    country: CountryCode = Field(default="FR", description="ISO 3166-1 alpha-2.")
+    remote: RemoteMode = RemoteMode.none
+    remote_days_per_week: int | None = Field(
+        default=None, ge=1, le=5, description="Only with `partial`."
+    )
+    language: LanguageCode = Field(default="fr", description="ISO 639-1 code of the offer's text.")
+    salary_min: Euros | None = None
+    salary_max: Euros | None = None
+    salary_period: SalaryPeriod | None = None
+    salary_basis: SalaryBasis | None = None
+    salary_text: ShortLine | None = Field(
+        default=None, description="What is not a number: « selon grille », « à négocier »."
+    )
+    versant: Versant | None = None
+    categorie: Categorie | None = None
+    open_to_contractuels: bool | None = None
+    start_date: date | None = None
+    start_text: ShortLine | None = Field(default=None, examples=["dès que possible"])
+    deadline: date | None = Field(
+        default=None, description="Last day to apply; the offer leaves the list the day after."
+    )
+    education_level: EducationLevel | None = None
+    experience_years_min: int | None = Field(default=None, ge=0, le=50)
+    apply_via: ApplyVia = ApplyVia.platform
+    apply_email: EmailStr | None = Field(default=None, max_length=320)
+    apply_url: Url | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "OfferFields":
+        problems: list[str] = []
+        low, high = self.salary_min, self.salary_max
+        if low is not None and high is not None and low > high:
+            problems.append("salary_min is above salary_max")
+        has_amount = self.salary_min is not None or self.salary_max is not None
+        if has_amount and self.salary_period is None:
+            problems.append("salary_period is required with a salary amount")
+        if self.working_time_percent is not None and self.working_time != WorkingTime.part_time:
+            problems.append("working_time_percent goes with working_time=part_time")
+        if self.remote_days_per_week is not None and self.remote != RemoteMode.partial:
+            problems.append("remote_days_per_week goes with remote=partial")
+        if self.apply_via == ApplyVia.email and not self.apply_email:
+            problems.append("apply_email is required when apply_via is email")
+        if self.apply_via == ApplyVia.url and not self.apply_url:
+            problems.append("apply_url is required when apply_via is url")
+        if self.contract_type == ContractType.cdi and self.duration_months is not None:
+            problems.append("a cdi has no duration_months")
+        if self.country != "FR" and (self.departement or self.region):
+            problems.append("departement and region are for offers in France (country FR)")
+        if self.country == "FR" and self.postcode and not self.postcode.isdigit():
+            problems.append("a French postcode is five digits")
+        if self.departement is not None:
+            expected = region_of(self.departement)
+            if self.region is None:
+                self.region = expected
+            elif self.region != expected:
+                problems.append(f"région {self.region} does not contain {self.departement}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class OfferCreate(OfferFields):
+    organisation_id: uuid.UUID | None = Field(
+        default=None,
+        description="Required with an admin key. With a recruiter key it may be left out; "
+        "any other organisation than the key's is refused (422).",
+    )
+    status: Literal[OfferStatus.draft, OfferStatus.published] = OfferStatus.draft
+    published_at: datetime | None = Field(
+        default=None,
+        description="When the offer was first published (to import an older offer); "
+        "defaults to now on publication. Never in the future.",
+    )
+
+
+class OfferUpdate(BaseModel):
+    """Every field optional; only the fields sent are changed (`null` clears one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Reference | None = None
+    title: Line | None = None
+    description: LongText | None = None
+    missions: LongText | None = None
+    profile: LongText | None = None
+    contract_type: ContractType | None = None
+    duration_months: int | None = Field(default=None, ge=1, le=120)
+    working_time: WorkingTime | None = None
+    working_time_percent: int | None = Field(default=None, ge=1, le=99)
+    city: Line | None = None
+    postcode: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")] | None = None
+    departement: DepartementCode | None = None
+    region: RegionCode | None = None
+    country: CountryCode | None = None
+    remote: RemoteMode | None = None
+    remote_days_per_week: int | None = Field(default=None, ge=1, le=5)
+    language: LanguageCode | None = None
+    salary_min: Euros | None = None
+    salary_max: Euros | None = None
+    salary_period: SalaryPeriod | None = None
+    salary_basis: SalaryBasis | None = None
+    salary_text: ShortLine | None = None
+    versant: Versant | None = None
+    categorie: Categorie | None = None
+    open_to_contractuels: bool | None = None
+    start_date: date | None = None
+    start_text: ShortLine | None = None
+    deadline: date | None = None
+    education_level: EducationLevel | None = None
+    experience_years_min: int | None = Field(default=None, ge=0, le=50)
+    apply_via: ApplyVia | None = None
+    apply_email: EmailStr | None = Field(default=None, max_length=320)
+    apply_url: Url | None = None
+    status: OfferStatus | None = Field(
+        default=None, description="`draft` → `published` → `closed`; never backwards."
+    )
+
+
+class OfferPublic(BaseModel):
+    """An offer as anyone reads it."""
+
+    id: uuid.UUID
+    organisation: OrganisationSummary
+    reference: str | None
+    title: str
+    description: str
+    missions: str | None
+    profile: str | None
+    contract_type: ContractType
+    duration_months: int | None
+    working_time: WorkingTime
+    working_time_percent: int | None
+    city: str | None
+    postcode: str | None
+    departement: str | None
+    region: str | None
+    country: str
+    remote: RemoteMode
+    remote_days_per_week: int | None
+    language: str
+    salary_min: int | None
+    salary_max: int | None
+    salary_period: SalaryPeriod | None
+    salary_basis: SalaryBasis | None
+    salary_text: str | None
+    versant: Versant | None
+    categorie: Categorie | None
+    open_to_contractuels: bool | None
+    start_date: date | None
+    start_text: str | None
+    deadline: date | None
+    education_level: EducationLevel | None
+    experience_years_min: int | None
+    apply_via: ApplyVia
+    apply_email: str | None
+    apply_url: str | None
+    status: OfferStatus = Field(
+        description="`closed` once closed by the recruiter or once its deadline has passed."
+    )
+    published_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

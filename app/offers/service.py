@@ -1,0 +1,272 @@
+"""Rules and queries for offers."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, bindparam, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.core.db import versioned_update
+from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, Unprocessable
+from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from app.core.security import Principal
+from app.core.types import utcnow
+from app.offers.models import Offer, OfferCreate, OfferFields, OfferPublic, OfferUpdate
+from app.organisations.models import Organisation
+from app.referentials.enums import OfferStatus
+
+offers = Offer.__table__  # type: ignore[attr-defined]
+organisations = Organisation.__table__  # type: ignore[attr-defined]
+
+_OFFER_COLUMNS = [
+    offers.c[name] for name in OfferPublic.model_fields if name not in {"organisation"}
+]
+_ORGANISATION_COLUMNS = [
+    organisations.c.id.label("organisation_id"),
+    organisations.c.slug.label("organisation_slug"),
+    organisations.c.name.label("organisation_name"),
+    organisations.c.kind.label("organisation_kind"),
+]
+# Built once: each request only adds its filters to this statement.
+_PUBLIC_SELECT = select(*_OFFER_COLUMNS, *_ORGANISATION_COLUMNS).select_from(
+    offers.join(organisations, offers.c.organisation_id == organisations.c.id)
+)
+_BY_ID = _PUBLIC_SELECT.where(offers.c.id == bindparam("offer_id"))
+_LISTED = _PUBLIC_SELECT.where(
+    offers.c.status == OfferStatus.published.value,
+    or_(offers.c.deadline.is_(None), offers.c.deadline >= bindparam("today")),
+).order_by(offers.c.published_at.desc(), offers.c.id.desc())
+
+_TRANSITIONS = {
+    (OfferStatus.draft, OfferStatus.published),
+    (OfferStatus.draft, OfferStatus.closed),
+    (OfferStatus.published, OfferStatus.closed),
+}
+
+
+def effective_status(status: str, deadline: date | None, today: date) -> OfferStatus:
+    if status == OfferStatus.published and deadline is not None and deadline < today:
+        return OfferStatus.closed
+    return OfferStatus(status)
+
+
+def to_public(row: Mapping[Any, Any], today: date) -> OfferPublic:
+    data = dict(row)
+    data["organisation"] = {
+        "id": data.pop("organisation_id"),
+        "slug": data.pop("organisation_slug"),
+        "name": data.pop("organisation_name"),
+        "kind": data.pop("organisation_kind"),
+    }
+    data["status"] = effective_status(data["status"], data["deadline"], today)
+    return OfferPublic.model_validate(data)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFilters:
+    contract_type: list[str] | None = None
+    departement: list[str] | None = None
+    remote: list[str] | None = None
+    organisation: list[str] | None = None
+
+
+def _filtered(statement: Select[Any], filters: OfferFilters) -> Select[Any]:
+    if filters.contract_type:
+        statement = statement.where(offers.c.contract_type.in_(filters.contract_type))
+    if filters.departement:
+        statement = statement.where(offers.c.departement.in_(filters.departement))
+    if filters.remote:
+        statement = statement.where(offers.c.remote.in_(filters.remote))
+    if filters.organisation:
+        ids, slugs = [], []
+        for ref in filters.organisation:
+            try:
+                ids.append(uuid.UUID(ref))
+            except ValueError:
+                slugs.append(ref)
+        statement = statement.where(
+            or_(organisations.c.id.in_(ids), organisations.c.slug.in_(slugs))
+        )
+    return statement
+
+
+def _after_cursor(statement: Select[Any], cursor: str) -> Select[Any]:
+    parts = decode_cursor(cursor)
+    if len(parts) != 2:
+        raise invalid_cursor()
+    try:
+        published_at = datetime.fromisoformat(parts[0])
+        offer_id = uuid.UUID(parts[1])
+    except ValueError:
+        raise invalid_cursor() from None
+    if published_at.tzinfo is None:
+        raise invalid_cursor()
+    return statement.where(
+        tuple_(offers.c.published_at, offers.c.id) < tuple_(published_at, offer_id)
+    )
+
+
+async def list_public(
+    reader: AsyncConnection,
+    filters: OfferFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    today: date,
+) -> Page[OfferPublic]:
+    statement = _filtered(_LISTED, filters)
+    if cursor:
+        statement = _after_cursor(statement, cursor)
+    result = await reader.execute(statement.limit(limit + 1), {"today": today})
+    rows = result.mappings().all()
+    items = [to_public(row, today) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last["published_at"], last["id"])
+    return Page[OfferPublic](items=items, next_cursor=next_cursor)
+
+
+async def get_public(
+    reader: AsyncConnection, offer_id: uuid.UUID, principal: Principal | None, today: date
+) -> OfferPublic:
+    row = (await reader.execute(_BY_ID, {"offer_id": offer_id})).mappings().first()
+    if row is None:
+        raise NotFound("No offer with this id.")
+    if row["status"] == OfferStatus.draft and not (
+        principal and principal.may_write_for(row["organisation_id"])
+    ):
+        raise NotFound("No offer with this id.")
+    return to_public(row, today)
+
+
+async def read_after_write(session: AsyncSession, offer_id: uuid.UUID, today: date) -> OfferPublic:
+    row = (await session.execute(_BY_ID, {"offer_id": offer_id})).mappings().one()
+    return to_public(row, today)
+
+
+def _owner_for_create(principal: Principal, data: OfferCreate) -> uuid.UUID:
+    if principal.is_admin:
+        if data.organisation_id is None:
+            raise Unprocessable(
+                "An admin key must name the organisation.",
+                errors=[FieldError(field="organisation_id", message="required with an admin key")],
+            )
+        return data.organisation_id
+    assert principal.organisation_id is not None
+    if data.organisation_id not in (None, principal.organisation_id):
+        raise Unprocessable(
+            "A recruiter key posts only for its own organisation.",
+            errors=[FieldError(field="organisation_id", message="not this key's organisation")],
+        )
+    return principal.organisation_id
+
+
+def _check_published_at(value: datetime | None) -> None:
+    if value is None:
+        return
+    if value.tzinfo is None:
+        raise Unprocessable(
+            "published_at needs a time zone.",
+            errors=[FieldError(field="published_at", message="give a time zone, e.g. Z")],
+        )
+    if value > utcnow() + timedelta(minutes=5):
+        raise Unprocessable(
+            "published_at cannot be in the future.",
+            errors=[FieldError(field="published_at", message="must not be in the future")],
+        )
+
+
+async def create(session: AsyncSession, principal: Principal, data: OfferCreate) -> Offer:
+    organisation_id = _owner_for_create(principal, data)
+    _check_published_at(data.published_at)
+    if await session.get(Organisation, organisation_id) is None:
+        raise Unprocessable(
+            "No organisation with this id.",
+            errors=[FieldError(field="organisation_id", message="unknown organisation")],
+        )
+    fields = data.model_dump(include=set(OfferFields.model_fields))
+    now = utcnow()
+    offer = Offer(**fields, organisation_id=organisation_id, status=data.status.value)
+    if data.status == OfferStatus.published:
+        offer.published_at = data.published_at or now
+    session.add(offer)
+    await _commit_unique_reference(session, data.reference)
+    return offer
+
+
+async def _commit_unique_reference(session: AsyncSession, reference: str | None) -> None:
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(
+            f"Your organisation already has an offer with the reference {reference!r}."
+        ) from None
+
+
+async def load_for_write(session: AsyncSession, principal: Principal, offer_id: uuid.UUID) -> Offer:
+    offer = await session.get(Offer, offer_id)
+    # Another organisation's offer is "not found": its drafts must not be probed.
+    if offer is None or not principal.may_write_for(offer.organisation_id):
+        raise NotFound("No offer with this id.")
+    return offer
+
+
+def _next_status(current: str, requested: OfferStatus | None) -> str:
+    if requested is None or requested == current:
+        return current
+    if (OfferStatus(current), requested) not in _TRANSITIONS:
+        raise Conflict(f"An offer goes draft → published → closed; not {current} → {requested}.")
+    return requested.value
+
+
+async def update(session: AsyncSession, offer: Offer, patch: OfferUpdate) -> Offer:
+    if offer.status == OfferStatus.closed:
+        raise Conflict("This offer is closed; closed offers are kept as they were.")
+    changes = patch.model_dump(exclude_unset=True)
+    status = _next_status(offer.status, changes.pop("status", None))
+    current = {name: getattr(offer, name) for name in OfferFields.model_fields}
+    if "departement" in changes and "region" not in changes:
+        current["region"] = None  # re-derived from the new département
+    try:
+        merged = OfferFields.model_validate(current | changes)
+    except ValidationError as error:
+        raise Unprocessable.from_validation(error) from None
+    now = utcnow()
+    values: dict[str, Any] = merged.model_dump() | {"status": status, "updated_at": now}
+    if status == OfferStatus.published and offer.published_at is None:
+        values["published_at"] = now
+    if status == OfferStatus.closed:
+        values["closed_at"] = now
+    await _write(session, offer, values)
+    return offer
+
+
+async def close(session: AsyncSession, offer: Offer) -> Offer:
+    if offer.status == OfferStatus.closed:
+        return offer
+    now = utcnow()
+    await _write(session, offer, {"status": "closed", "closed_at": now, "updated_at": now})
+    return offer
+
+
+async def _write(session: AsyncSession, offer: Offer, values: dict[str, Any]) -> None:
+    try:
+        written = await versioned_update(session, offers, offer.id, offer.version, values)
+    except IntegrityError:
+        await session.rollback()
+        reference = values.get("reference")
+        raise Conflict(
+            f"Your organisation already has an offer with the reference {reference!r}."
+        ) from None
+    if not written:
+        await session.rollback()
+        raise PreconditionFailed("The offer changed meanwhile: GET it again and retry.")
+    await session.commit()
+    await session.refresh(offer)

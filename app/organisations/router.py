@@ -1,0 +1,127 @@
+"""/v1/organisations: public reads, writes by admins and the organisation's recruiters."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from starlette.responses import Response
+
+from app.core.db import ReaderDep, SessionDep
+from app.core.errors import problem_responses
+from app.core.http import cached_json, check_if_match, etag_of_model, json_response
+from app.core.pagination import CursorParam, Page, PageLimit, next_link
+from app.core.security import AdminPrincipal, WriterPrincipal
+from app.organisations import service
+from app.organisations.models import (
+    OrganisationCreate,
+    OrganisationPrivate,
+    OrganisationPublic,
+    OrganisationUpdate,
+)
+from app.referentials.enums import OrganisationKind
+from app.referentials.validation import DepartementCode
+
+router = APIRouter(prefix="/organisations", tags=["organisations"])
+
+IdOrSlug = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=80,
+        description="The organisation's id (UUID) or its slug.",
+        examples=["le-labo-de-l-ess"],
+    ),
+]
+
+
+@router.get(
+    "",
+    response_model=Page[OrganisationPublic],
+    summary="List organisations",
+    responses=problem_responses(304, 422),
+)
+async def list_organisations(
+    request: Request,
+    reader: ReaderDep,
+    limit: PageLimit,
+    kind: Annotated[list[OrganisationKind], Query(default_factory=list, description="Repeatable.")],
+    departement: Annotated[
+        list[DepartementCode], Query(default_factory=list, description="Repeatable.")
+    ],
+    cursor: CursorParam = None,
+) -> Response:
+    page = await service.list_public(
+        reader,
+        limit=limit,
+        cursor=cursor,
+        kind=[value.value for value in kind],
+        departement=departement,
+    )
+    link = next_link(request.url, page.next_cursor, request.app.state.settings.public_base_url)
+    return cached_json(
+        request,
+        page,
+        max_age=request.app.state.settings.public_cache_seconds,
+        headers={"Link": link} if link else None,
+    )
+
+
+@router.get(
+    "/{id_or_slug}",
+    response_model=OrganisationPublic,
+    summary="Read one organisation",
+    responses=problem_responses(304, 404, 422),
+)
+async def get_organisation(request: Request, reader: ReaderDep, id_or_slug: IdOrSlug) -> Response:
+    organisation = await service.get_public(reader, id_or_slug)
+    return cached_json(
+        request, organisation, max_age=request.app.state.settings.public_cache_seconds
+    )
+
+
+@router.post(
+    "",
+    response_model=OrganisationPrivate,
+    status_code=201,
+    summary="Create an organisation (admin key)",
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+async def create_organisation(
+    request: Request,
+    session: SessionDep,
+    _principal: AdminPrincipal,
+    data: Annotated[OrganisationCreate, Body()],
+) -> Response:
+    organisation = await service.create(session, data)
+    public = OrganisationPublic.model_validate(organisation)
+    return json_response(
+        OrganisationPrivate.model_validate(organisation),
+        status_code=201,
+        etag=etag_of_model(public),
+        headers={
+            "Location": str(request.url_for("get_organisation", id_or_slug=organisation.slug))
+        },
+    )
+
+
+@router.patch(
+    "/{id_or_slug}",
+    response_model=OrganisationPrivate,
+    summary="Update an organisation (admin, or a recruiter key of this organisation)",
+    description="Send only the fields to change. With `If-Match`, the update is refused "
+    "with 412 when the organisation changed since that ETag was read.",
+    responses=problem_responses(401, 403, 404, 412, 413, 422),
+)
+async def update_organisation(
+    request: Request,
+    session: SessionDep,
+    principal: WriterPrincipal,
+    id_or_slug: IdOrSlug,
+    patch: Annotated[OrganisationUpdate, Body()],
+) -> Response:
+    organisation = await service.load_for_write(session, principal, id_or_slug)
+    check_if_match(request, OrganisationPublic.model_validate(organisation))
+    organisation = await service.update(session, organisation, patch)
+    public = OrganisationPublic.model_validate(organisation)
+    return json_response(
+        OrganisationPrivate.model_validate(organisation), etag=etag_of_model(public)
+    )

@@ -1,0 +1,121 @@
+"""Rules and queries for organisations."""
+
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
+
+from app.core.db import versioned_update
+from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.security import Principal
+from app.core.types import utcnow
+from app.organisations.models import (
+    Organisation,
+    OrganisationCreate,
+    OrganisationFields,
+    OrganisationPublic,
+    OrganisationUpdate,
+)
+
+table = Organisation.__table__  # type: ignore[attr-defined]
+PUBLIC_COLUMNS = [table.c[name] for name in OrganisationPublic.model_fields]
+
+_LIST = select(*PUBLIC_COLUMNS).order_by(table.c.slug)
+_BY_ID = select(*PUBLIC_COLUMNS).where(table.c.id == bindparam("id"))
+_BY_SLUG = select(*PUBLIC_COLUMNS).where(table.c.slug == bindparam("slug"))
+
+
+def parse_ref(id_or_slug: str) -> tuple[str, Any]:
+    """An organisation is named by its id or its slug, wherever a path or filter takes one."""
+    try:
+        return "id", uuid.UUID(id_or_slug)
+    except ValueError:
+        return "slug", id_or_slug
+
+
+async def list_public(
+    reader: AsyncConnection,
+    *,
+    limit: int,
+    cursor: str | None,
+    kind: list[str] | None = None,
+    departement: list[str] | None = None,
+) -> Page[OrganisationPublic]:
+    statement: Select[Any] = _LIST
+    if kind:
+        statement = statement.where(table.c.kind.in_(kind))
+    if departement:
+        statement = statement.where(table.c.departement.in_(departement))
+    if cursor:
+        (after_slug,) = decode_cursor(cursor)[:1] or [""]
+        statement = statement.where(table.c.slug > after_slug)
+    rows = (await reader.execute(statement.limit(limit + 1))).mappings().all()
+    items = [OrganisationPublic.model_validate(row) for row in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].slug) if len(rows) > limit else None
+    return Page[OrganisationPublic](items=items, next_cursor=next_cursor)
+
+
+async def get_public(reader: AsyncConnection, id_or_slug: str) -> OrganisationPublic:
+    kind, value = parse_ref(id_or_slug)
+    statement = _BY_ID if kind == "id" else _BY_SLUG
+    row = (await reader.execute(statement, {kind: value})).mappings().first()
+    if row is None:
+        raise NotFound("No organisation with this id or slug.")
+    return OrganisationPublic.model_validate(row)
+
+
+async def resolve_id(reader: AsyncConnection, id_or_slug: str) -> uuid.UUID | None:
+    kind, value = parse_ref(id_or_slug)
+    column = table.c.id if kind == "id" else table.c.slug
+    return (await reader.execute(select(table.c.id).where(column == value))).scalar()
+
+
+async def create(session: AsyncSession, data: OrganisationCreate) -> Organisation:
+    organisation = Organisation(**data.model_dump())
+    session.add(organisation)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(f"The slug {data.slug!r} is taken.") from None
+    return organisation
+
+
+async def load_for_write(
+    session: AsyncSession, principal: Principal, id_or_slug: str
+) -> Organisation:
+    kind, value = parse_ref(id_or_slug)
+    column = col(Organisation.id) if kind == "id" else col(Organisation.slug)
+    organisation = (
+        await session.execute(select(Organisation).where(column == value))
+    ).scalar_one_or_none()
+    if organisation is None:
+        raise NotFound("No organisation with this id or slug.")
+    if not principal.may_write_for(organisation.id):
+        raise Forbidden("This key may only change its own organisation.")
+    return organisation
+
+
+async def update(
+    session: AsyncSession, organisation: Organisation, patch: OrganisationUpdate
+) -> Organisation:
+    changes = patch.model_dump(exclude_unset=True)
+    current = {name: getattr(organisation, name) for name in OrganisationFields.model_fields}
+    if "departement" in changes and "region" not in changes:
+        current["region"] = None  # re-derived from the new département
+    try:
+        merged = OrganisationFields.model_validate(current | changes)
+    except ValidationError as error:
+        raise Unprocessable.from_validation(error) from None
+    values = merged.model_dump() | {"updated_at": utcnow()}
+    if not await versioned_update(session, table, organisation.id, organisation.version, values):
+        await session.rollback()
+        raise PreconditionFailed("The organisation changed meanwhile: GET it again and retry.")
+    await session.commit()
+    await session.refresh(organisation)
+    return organisation

@@ -1,0 +1,88 @@
+"""The referentials as enums, so request schemas and the OpenAPI spec list accepted values.
+
+``tests/referentials`` checks that these agree with the labelled data in ``data.py``.
+"""
+
+from enum import StrEnum
+
+
+class ContractType(StrEnum):
+    cdi = "cdi"
+    cdd = "cdd"
+    stage = "stage"
+    alternance = "alternance"
+    service_civique = "service_civique"
+    volontariat = "volontariat"
+    interim = "interim"
+    independant = "independant"
+    fonctionnaire = "fonctionnaire"
+
+
+class OrganisationKind(StrEnum):
+    association = "association"
+    collectif = "collectif"
+    fondation = "fondation"
+    think_tank = "think_tank"
+    administration_etat = "administration_etat"
+    collectivite_territoriale = "collectivite_territoriale"
+    etablissement_public = "etablissement_public"
+    etablissement_hospitalier = "etablissement_hospitalier"
+    entreprise_ess = "entreprise_ess"
+    other = "other"
+
+
+class EducationLevel(StrEnum):
+    none = "none"
+    niveau_3 = "niveau_3"
+    niveau_4 = "niveau_4"
+    niveau_5 = "niveau_5"
+    niveau_6 = "niveau_6"
+    niveau_7 = "niveau_7"
+    niveau_8 = "niveau_8"
+
+
+class RemoteMode(StrEnum):
+    none = "none"
+    partial = "partial"
+    full = "full"
+
+
+class WorkingTime(StrEnum):
+    full_time = "full_time"
+    part_time = "part_time"
+
+
+class SalaryPeriod(StrEnum):
+    hour = "hour"
+    month = "month"
+    year = "year"
+
+
+class SalaryBasis(StrEnum):
+    gross = "gross"
+    net = "net"
+
+
+class Versant(StrEnum):
+    fpe = "fpe"
+    fpt = "fpt"
+    fph = "fph"
+
+
+class Categorie(StrEnum):
+    a_plus = "A+"
+    a = "A"
+    b = "B"
+    c = "C"
+
+
+class ApplyVia(StrEnum):
+    platform = "platform"
+    email = "email"
+    url = "url"
+
+
+class OfferStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    closed = "closed"

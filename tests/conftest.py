@@ -1,0 +1,84 @@
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.main import create_app
+from tests.databases import PostgresDatabases, SqliteDatabases, engine_name
+
+
+def pytest_report_header() -> str:
+    return f"vocation test database: {engine_name()}"
+
+
+@pytest.fixture(scope="session")
+def databases(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SqliteDatabases | PostgresDatabases]:
+    if engine_name() == "postgres":
+        pool: SqliteDatabases | PostgresDatabases = PostgresDatabases()
+    else:
+        pool = SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+async def database_url(databases: SqliteDatabases | PostgresDatabases) -> str:
+    url = databases.fresh()
+    await databases.clean(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, database_pool_size=5, public_base_url="")
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    yield application
+    await application.state.database.dispose()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def session(app: Any) -> AsyncIterator[AsyncSession]:
+    async with app.state.database.sessions() as db_session:
+        yield db_session
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def queries(app: Any) -> Iterator[QueryCounter]:
+    """Counts the SQL statements the app sends, to catch N+1 queries."""
+    counter = QueryCounter()
+    engine = app.state.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)

@@ -1,0 +1,83 @@
+"""The `vocation` command, run as a user runs it."""
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core.api_keys import ApiKey, hash_key
+from app.core.config import get_settings
+from app.core.db import async_url
+from tests.databases import PostgresDatabases, SqliteDatabases
+
+
+@pytest.fixture
+def cli_database(
+    databases: SqliteDatabases | PostgresDatabases, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    url = databases.fresh()
+    asyncio.run(databases.clean(url))
+    monkeypatch.setenv("VOCATION_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def _keys(url: str) -> list[ApiKey]:
+    async def read() -> list[ApiKey]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.connect() as connection:
+                return list((await connection.execute(select(ApiKey))).all())  # type: ignore[arg-type]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_keys_create_prints_the_key_alone_on_the_last_line(cli_database: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    result = runner.invoke(
+        cli, ["keys", "create", "--role", "recruiter", "--organisation", "le-labo-de-l-ess"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[-1]
+    assert secret.startswith("voc_")
+    assert " " not in secret
+    rows = _keys(cli_database)
+    assert len(rows) == 1
+    assert rows[0].key_hash == hash_key(secret)
+    assert secret not in {str(value) for value in rows[0]}
+
+    listed = runner.invoke(cli, ["keys", "list"])
+    assert secret not in listed.stdout
+    assert rows[0].display_prefix in listed.stdout
+
+    revoked = runner.invoke(cli, ["keys", "revoke", str(rows[0].id)])
+    assert revoked.exit_code == 0
+    assert _keys(cli_database)[0].revoked_at is not None
+
+
+def test_keys_create_refuses_bad_combinations(cli_database: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["keys", "create", "--role", "recruiter"]).exit_code != 0
+    unknown = runner.invoke(
+        cli, ["keys", "create", "--role", "recruiter", "--organisation", "nobody"]
+    )
+    assert unknown.exit_code != 0
+    assert runner.invoke(cli, ["keys", "create", "--role", "root"]).exit_code != 0
+    assert _keys(cli_database) == []
+
+
+def test_demo_if_empty_runs_once(cli_database: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["demo", "--if-empty"])
+    second = runner.invoke(cli, ["demo", "--if-empty"])
+    assert first.exit_code == second.exit_code == 0
+    assert "loaded 8 organisations and 40 offers" in first.stdout
+    assert "nothing to do" in second.stdout

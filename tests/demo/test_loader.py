@@ -1,0 +1,93 @@
+from datetime import date, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.demo.loader import GENERATED_COUNT, load_demo, load_seed_file, shift_to_today
+
+TODAY = date(2026, 11, 22)
+
+
+def _by_reference(items: list[dict[str, object]]) -> dict[object, dict[str, object]]:
+    return {item["reference"]: item for item in items}
+
+
+def test_the_demo_file_keeps_the_original_dates() -> None:
+    offers = _by_reference(load_seed_file()["offers"])
+    ditp = offers["2024-17971"]
+    assert ditp["published_at"].startswith("2025-04-18")  # type: ignore[attr-defined]
+    assert ditp["deadline"] == "2025-05-22"
+    assert ditp["start_date"] == "2025-06-01"
+    assert offers["LABOESS-2023-PROJCOLL"]["deadline"] == "2023-07-17"
+
+
+def test_shifting_keeps_intervals_and_opens_the_offer_today() -> None:
+    for offer in load_seed_file()["offers"]:
+        shifted = shift_to_today(offer, TODAY)
+        before = datetime.fromisoformat(offer["published_at"]).date()
+        after = datetime.fromisoformat(shifted["published_at"]).date()
+        assert after < TODAY
+        delta = after - before
+        for field in ("deadline", "start_date"):
+            if offer.get(field):
+                moved = date.fromisoformat(shifted[field])
+                assert moved - date.fromisoformat(offer[field]) == delta
+        if offer.get("deadline"):
+            assert date.fromisoformat(shifted["deadline"]) >= TODAY
+
+
+async def test_the_api_serves_the_seed_offers_with_their_facts(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    organisations, offers = await load_demo(session, date.today())
+    assert organisations == 8
+    assert offers == 4 + GENERATED_COUNT >= 34
+
+    items: list[dict[str, object]] = []
+    url: str | None = "/v1/offers?limit=100"
+    while url:
+        body = (await client.get(url)).json()
+        items += body["items"]
+        url = f"/v1/offers?limit=100&cursor={body['next_cursor']}" if body["next_cursor"] else None
+    assert len(items) == offers
+    listed = _by_reference(items)
+
+    nsp = listed["NSP-2025-PREFIG"]
+    assert nsp["organisation"]["slug"] == "nos-services-publics"  # type: ignore[index]
+    assert (nsp["contract_type"], nsp["duration_months"]) == ("cdd", 6)
+    assert (nsp["salary_min"], nsp["salary_period"], nsp["salary_basis"]) == (
+        3500,
+        "month",
+        "gross",
+    )
+    assert nsp["apply_email"] == "collectif@nosservicespublics.fr"
+    assert nsp["remote"] == "partial"
+
+    stage = listed["27R-2020-STAGE-AGP"]
+    assert (stage["contract_type"], stage["duration_months"]) == ("stage", 6)
+    assert (stage["salary_min"], stage["postcode"], stage["departement"]) == (540, "75020", "75")
+
+    ditp = listed["2024-17971"]
+    assert (ditp["contract_type"], ditp["versant"], ditp["categorie"]) == (
+        "fonctionnaire",
+        "fpe",
+        "A",
+    )
+    assert ditp["open_to_contractuels"] is True
+    assert (ditp["city"], ditp["departement"], ditp["region"]) == ("Nantes", "44", "52")
+    assert ditp["apply_via"] == "url"
+    deadline = date.fromisoformat(str(ditp["deadline"]))
+    start = date.fromisoformat(str(ditp["start_date"]))
+    published = datetime.fromisoformat(str(ditp["published_at"])).date()
+    assert (deadline - published, start - deadline) == (timedelta(days=34), timedelta(days=10))
+    assert deadline >= date.today()
+
+    labo = listed["LABOESS-2023-PROJCOLL"]
+    assert (labo["contract_type"], labo["duration_months"]) == ("cdd", 12)
+    assert (labo["remote"], labo["remote_days_per_week"]) == ("partial", 2)
+    assert "négocier" in str(labo["salary_text"])
+
+    contract_types = {item["contract_type"] for item in items}
+    departements = {item["departement"] for item in items}
+    assert len(contract_types) >= 8
+    assert len(departements) >= 10
