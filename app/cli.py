@@ -12,6 +12,8 @@ import typer
 from sqlalchemy import select
 from sqlmodel import col
 
+# Every table, so that foreign keys resolve whichever command runs.
+import app.models  # noqa: F401
 from app.core.api_keys import ApiKey, Role, issue_key, revoke_key
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
@@ -172,3 +174,7 @@ def openapi(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Select, bindparam, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.core.db import versioned_update
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from app.core.patching import apply_patch
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.offers.models import Offer, OfferCreate, OfferFields, OfferPublic, OfferUpdate
@@ -231,13 +231,7 @@ async def update(session: AsyncSession, offer: Offer, patch: OfferUpdate) -> Off
         raise Conflict("This offer is closed; closed offers are kept as they were.")
     changes = patch.model_dump(exclude_unset=True)
     status = _next_status(offer.status, changes.pop("status", None))
-    current = {name: getattr(offer, name) for name in OfferFields.model_fields}
-    if "departement" in changes and "region" not in changes:
-        current["region"] = None  # re-derived from the new département
-    try:
-        merged = OfferFields.model_validate(current | changes)
-    except ValidationError as error:
-        raise Unprocessable.from_validation(error) from None
+    merged = apply_patch(OfferFields, offer, changes)
     now = utcnow()
     values: dict[str, Any] = merged.model_dump() | {"status": status, "updated_at": now}
     if status == OfferStatus.published and offer.published_at is None:

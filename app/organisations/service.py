@@ -3,15 +3,15 @@
 import uuid
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.core.db import versioned_update
-from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.patching import apply_patch
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.organisations.models import (
@@ -105,13 +105,7 @@ async def update(
     session: AsyncSession, organisation: Organisation, patch: OrganisationUpdate
 ) -> Organisation:
     changes = patch.model_dump(exclude_unset=True)
-    current = {name: getattr(organisation, name) for name in OrganisationFields.model_fields}
-    if "departement" in changes and "region" not in changes:
-        current["region"] = None  # re-derived from the new département
-    try:
-        merged = OrganisationFields.model_validate(current | changes)
-    except ValidationError as error:
-        raise Unprocessable.from_validation(error) from None
+    merged = apply_patch(OrganisationFields, organisation, changes)
     values = merged.model_dump() | {"updated_at": utcnow()}
     if not await versioned_update(session, table, organisation.id, organisation.version, values):
         await session.rollback()

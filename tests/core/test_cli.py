@@ -1,6 +1,9 @@
 """The `vocation` command, run as a user runs it."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -81,3 +84,22 @@ def test_demo_if_empty_runs_once(cli_database: str) -> None:
     assert first.exit_code == second.exit_code == 0
     assert "loaded 8 organisations and 40 offers" in first.stdout
     assert "nothing to do" in second.stdout
+
+
+def test_the_installed_command_creates_and_revokes_keys(cli_database: str) -> None:
+    """As a user runs it: a fresh process, which imports only what the command imports."""
+    command = [sys.executable, "-m", "app.cli"]
+    env = {**os.environ, "VOCATION_DATABASE_URL": cli_database}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [*command, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    assert run("demo").returncode == 0
+    created = run("keys", "create", "--role", "recruiter", "--organisation", "etat-lin")
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip().splitlines()[-1]
+    revoked = run("keys", "revoke", secret[:12])
+    assert revoked.returncode == 0, revoked.stderr
+    assert _keys(cli_database)[0].revoked_at is not None

@@ -145,11 +145,15 @@ async def test_list_runs_one_query_whatever_the_page_size(
     assert queries.count == 1
 
 
-async def test_detail_etag_and_304(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_detail_etag_and_304(
+    client: httpx.AsyncClient, session: AsyncSession, queries: QueryCounter
+) -> None:
     organisation = await make_organisation(session)
     offer = await make_offer(session, organisation)
+    queries.reset()
     first = await client.get(f"/v1/offers/{offer.id}")
     assert first.status_code == 200
+    assert queries.count == 1
     etag = first.headers["etag"]
     assert first.headers["cache-control"].startswith("public, max-age=")
     assert first.json()["organisation"]["slug"] == organisation.slug

@@ -235,3 +235,24 @@ async def test_malformed_json_is_422(client: httpx.AsyncClient, session: AsyncSe
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_oversized_chunked_body_is_413_too(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    _organisation, key = await _recruiter(session)
+
+    async def chunks() -> Any:
+        yield b'{"title": "'
+        for _ in range(300):
+            yield b"x" * 4096
+        yield b'"}'
+
+    response = await client.post(
+        "/v1/offers",
+        content=chunks(),
+        headers=bearer(key) | {"Content-Type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert (await session.execute(select(Offer))).scalars().all() == []
