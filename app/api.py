@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from app.applications.router import router as applications
+from app.candidates.router import router as candidates
 from app.offers.router import router as offers
 from app.organisations.router import router as organisations
 from app.referentials.router import router as referentials
@@ -10,3 +12,5 @@ v1 = APIRouter(prefix="/v1")
 v1.include_router(organisations)
 v1.include_router(offers)
 v1.include_router(referentials)
+v1.include_router(applications)
+v1.include_router(candidates)

@@ -74,6 +74,30 @@ def demo(
     typer.echo(_with_database(settings, work))
 
 
+@cli.command()
+def purge() -> None:
+    """Delete applications past their retention date (rows and files) and expired tokens."""
+    from app.applications.purge import purge as run_purge
+    from app.core.storage import storage_from_settings
+    from app.core.types import utcnow
+
+    settings = get_settings()
+
+    async def work(database: Database) -> list[str]:
+        async with database.sessions() as session:
+            report = await run_purge(
+                session,
+                storage_from_settings(settings),
+                utcnow(),
+                ZoneInfo(settings.timezone),
+                settings.idempotency_hours,
+            )
+            return report.lines()
+
+    for line in _with_database(settings, work):
+        typer.echo(line)
+
+
 @keys.command("create")
 def create_key(
     role: Annotated[Role, typer.Option(help="admin, recruiter or partner.")],

@@ -1,5 +1,6 @@
 """The application factory."""
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -8,12 +9,17 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import v1
+from app.applications import service as applications
+from app.candidates import service as candidates
 from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.errors import FieldError, Problem, install_error_handlers
 from app.core.middleware import BodySizeLimit, SplitCORS
 from app.core.migrations import head_revision
+from app.core.storage import storage_from_settings
+
+UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
 
 DESCRIPTION = """
 Open job-board API for public-interest work in France: associations, collectifs,
@@ -35,6 +41,8 @@ keys are bound to one organisation and write only its offers; partner keys read.
 |---|---|---|---|
 | items per page | 20, at most 100 | `VOCATION_PAGE_SIZE_DEFAULT`, `VOCATION_PAGE_SIZE_MAX` | 422 |
 | request body | 1 MiB | `VOCATION_MAX_BODY_BYTES` | 413 |
+| each uploaded document (CV, cover letter) | 10 MB | `VOCATION_MAX_DOCUMENT_BYTES` | 413 |
+| unpacked size of a DOCX or ODT | 50 MB | `VOCATION_MAX_UNPACKED_DOCUMENT_BYTES` | 422 |
 | one-line texts (title, name, city…) | 200 characters | — | 422 |
 | markdown texts (description, missions, profile) | 20,000 characters | — | 422 |
 """
@@ -65,12 +73,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.migration_head = head_revision()
+    app.state.storage = storage_from_settings(settings)
+    app.state.token_resolvers = {
+        candidates.TOKEN_PREFIX: candidates.resolve_token,
+        applications.FOLLOW_UP_PREFIX: applications.resolve_follow_up_token,
+    }
 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(v1)
     # Outermost last: CORS answers preflights before the body limit reads anything.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        # Room for a CV, a cover letter and the form fields around them.
+        larger_limits={UPLOAD_PATH: 2 * settings.max_document_bytes + 256 * 1024},
+    )
     app.add_middleware(SplitCORS, write_origins=settings.cors_write_origins)
     _document_problems(app)
     return app

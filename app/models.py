@@ -2,10 +2,25 @@
 
 from sqlmodel import SQLModel
 
+from app.applications.models import Application, ApplicationDocument, ApplicationEvent, AuditEvent
+from app.candidates.models import Candidate, CandidateToken
 from app.core.api_keys import ApiKey
+from app.core.idempotency import IdempotencyRecord
 from app.offers.models import Offer
 from app.organisations.models import Organisation
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiKey", "Offer", "Organisation", "metadata"]
+__all__ = [
+    "ApiKey",
+    "Application",
+    "ApplicationDocument",
+    "ApplicationEvent",
+    "AuditEvent",
+    "Candidate",
+    "CandidateToken",
+    "IdempotencyRecord",
+    "Offer",
+    "Organisation",
+    "metadata",
+]

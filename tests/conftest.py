@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,8 +36,19 @@ async def database_url(databases: SqliteDatabases | PostgresDatabases) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, database_pool_size=5, public_base_url="")
+def upload_dir(tmp_path: Path) -> Path:
+    return tmp_path / "uploads"
+
+
+@pytest.fixture
+def settings(database_url: str, upload_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        database_pool_size=5,
+        public_base_url="",
+        upload_dir=upload_dir,
+        storage_url="",
+    )
 
 
 @pytest.fixture

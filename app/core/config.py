@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,35 @@ class Settings(BaseSettings):
         default="Europe/Paris", description="Zone in which an offer's deadline day ends."
     )
     upload_dir: Path = Field(default=Path("./var/uploads"))
+    storage_url: str = Field(
+        default="",
+        description="Where uploaded documents go: empty for upload_dir, file://<folder>, or "
+        "s3://bucket/prefix for an S3-compatible store.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3 API endpoint for a non-AWS store (MinIO…); None for AWS."
+    )
+    s3_access_key_id: str | None = Field(
+        default=None, description="None uses boto3's own chain (environment, instance role)."
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret of s3_access_key_id; never printed."
+    )
+    s3_region: str = Field(default="us-east-1", description="Region of the bucket.")
+    candidate_token_minutes: int = Field(
+        default=60, ge=1, le=1440, description="Lifetime of a candidate's access token."
+    )
+    max_document_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest CV or cover letter (413 above)."
+    )
+    max_unpacked_document_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="Largest unpacked size of a DOCX or ODT (zip bombs are refused).",
+    )
+    idempotency_hours: int = Field(
+        default=24, ge=1, description="How long Idempotency-Key responses are kept."
+    )
 
 
 @lru_cache

@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
+from app.core.storage import StorageError
+
 log = logging.getLogger("vocation.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -204,11 +206,21 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return problem_response(problem)
 
 
+async def _storage_error(_request: Request, exc: Exception) -> Response:
+    # The key and the backend's words stay in the log; the client learns only to retry.
+    log.error("storage failure: %s", exc)
+    unavailable = ServiceUnavailable(
+        "File storage is unavailable; retry shortly.", headers={"Retry-After": "5"}
+    )
+    return problem_response(unavailable.problem(), unavailable.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(StorageError, _storage_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -223,6 +235,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with the current state.",
         412: "`If-Match` does not match the current representation.",
         413: "The request body is larger than the documented limit.",
+        415: "The uploaded file is not of an accepted type.",
         422: "The request is not valid; `errors` names each field.",
         429: "Too many requests; see `Retry-After`.",
         503: "Temporarily unavailable; see `Retry-After`.",

@@ -1,6 +1,7 @@
 """Pure ASGI middleware: each wraps the app without buffering responses (BaseHTTPMiddleware
 would halve throughput)."""
 
+import re
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -20,17 +21,30 @@ class BodySizeLimit:
     """Refuse request bodies over ``max_bytes`` with 413, whether or not Content-Length is
     sent: a chunked body is counted as it is read, so memory never holds more."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger_limits: dict[re.Pattern[str], int] | None = None,
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger_limits = larger_limits or {}
+
+    def _limit_for(self, path: str) -> int:
+        for pattern, limit in self.larger_limits.items():
+            if pattern.match(path):
+                return limit
+        return self.default_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in READ_METHODS:
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, receive, send, max_bytes)
             return
         received = 0
         exceeded = False
@@ -41,7 +55,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     exceeded = True
                     raise _BodyTooLarge
             return message
@@ -54,19 +68,17 @@ class BodySizeLimit:
                 await send(message)
             elif not refused:
                 refused = True
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, max_bytes)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
         except _BodyTooLarge:
             if not refused:
                 refused = True
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, max_bytes)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(
-            f"The request body is over {self.max_bytes} bytes (VOCATION_MAX_BODY_BYTES)."
-        )
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+        error = PayloadTooLarge(f"The request body is over {max_bytes} bytes.")
         response = problem_response(error.problem(), {"Connection": "close"})
         await response(scope, receive, send)
 

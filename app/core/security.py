@@ -1,38 +1,61 @@
 """Who is calling: the Bearer token, resolved to a principal, and the role checks."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from app.core.api_keys import ApiKey, Role, hash_key, looks_like_key
 from app.core.db import get_database
 from app.core.errors import Forbidden, Unauthorized
 
+# For routes that anyone may call and that do more with credentials: the empty
+# requirement tells clients (and schemathesis) that sending none is fine.
+OPTIONAL_CREDENTIALS: dict[str, Any] = {"security": [{"HTTPBearer": []}, {}]}
+
+CANDIDATE = "candidate"
+FOLLOW_UP = "follow_up"
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    key_id: uuid.UUID
-    role: Role
-    organisation_id: uuid.UUID | None
+    """An API key's role (admin, recruiter, partner), a signed-in candidate, or a
+    follow-up token that opens exactly one application."""
+
+    role: str
+    key_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    candidate_id: uuid.UUID | None = None
+    application_id: uuid.UUID | None = None
 
     @property
     def is_admin(self) -> bool:
-        return self.role is Role.admin
+        return self.role == Role.admin
 
     def may_write_for(self, organisation_id: uuid.UUID) -> bool:
         return self.is_admin or (
-            self.role is Role.recruiter and self.organisation_id == organisation_id
+            self.role == Role.recruiter and self.organisation_id == organisation_id
         )
+
+
+# Domains outside core register how their own tokens resolve, by prefix
+# (``app.state.token_resolvers``): core knows no candidate and no application.
+TokenResolver = Callable[[AsyncConnection, str], Awaitable[Principal | None]]
 
 
 # auto_error=False: we answer missing credentials ourselves, as problem+json with the
 # WWW-Authenticate challenge RFC 6750 asks for.
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer voc_…`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (`voc_…`), a candidate's access token (`cnd_…`) or an "
+    "application's follow-up token (`app_…`).",
+)
 
 _KEY_LOOKUP = select(
     col(ApiKey.id), col(ApiKey.role), col(ApiKey.organisation_id), col(ApiKey.revoked_at)
@@ -57,29 +80,43 @@ async def optional_principal(
             )
         return None
     token = credentials.credentials
-    if not looks_like_key(token):
-        raise Unauthorized("The key is malformed.", headers=_challenge("invalid_token"))
+    resolvers: dict[str, TokenResolver] = getattr(request.app.state, "token_resolvers", {})
+    resolver: TokenResolver | None = _resolve_api_key if looks_like_key(token) else None
+    for prefix, candidate in resolvers.items():
+        if token.startswith(prefix) and 20 <= len(token) <= 100 and token.isascii():
+            resolver = candidate
+    if resolver is None:
+        raise Unauthorized("The token is malformed.", headers=_challenge("invalid_token"))
     async with get_database(request).reader.connect() as connection:
-        row = (await connection.execute(_KEY_LOOKUP, {"key_hash": hash_key(token)})).first()
+        principal = await resolver(connection, token)
+    if principal is None:
+        raise Unauthorized(
+            "The token is unknown, expired or revoked.", headers=_challenge("invalid_token")
+        )
+    return principal
+
+
+async def _resolve_api_key(connection: AsyncConnection, token: str) -> Principal | None:
+    row = (await connection.execute(_KEY_LOOKUP, {"key_hash": hash_key(token)})).first()
     if row is None or row.revoked_at is not None:
-        raise Unauthorized("The key is unknown or revoked.", headers=_challenge("invalid_token"))
-    return Principal(key_id=row.id, role=Role(row.role), organisation_id=row.organisation_id)
+        return None
+    return Principal(role=row.role, key_id=row.id, organisation_id=row.organisation_id)
 
 
 async def required_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     if principal is None:
-        raise Unauthorized("This route needs an API key.", headers=_challenge())
+        raise Unauthorized("This route needs credentials.", headers=_challenge())
     return principal
 
 
-def require_roles(*roles: Role) -> Any:
+def require_roles(*roles: str) -> Any:
     async def dependency(
         principal: Annotated[Principal, Depends(required_principal)],
     ) -> Principal:
         if principal.role not in roles:
-            allowed = ", ".join(role.value for role in roles)
+            allowed = ", ".join(str(role) for role in roles)
             raise Forbidden(f"This route is for these roles: {allowed}.")
         return principal
 

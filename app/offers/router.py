@@ -12,7 +12,7 @@ from app.core.db import ReaderDep, SessionDep
 from app.core.errors import problem_responses
 from app.core.http import cached_json, check_if_match, etag_of_model, json_response
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
-from app.core.security import OptionalPrincipal, WriterPrincipal
+from app.core.security import OPTIONAL_CREDENTIALS, OptionalPrincipal, WriterPrincipal
 from app.offers import service
 from app.offers.models import OfferCreate, OfferPublic, OfferUpdate
 from app.referentials.enums import ContractType, RemoteMode
@@ -89,6 +89,7 @@ async def list_offers(
     description="Closed offers stay readable, with `status: closed`, so partners learn they "
     "closed. Drafts are visible only to their organisation's keys.",
     responses=problem_responses(304, 401, 404, 422),
+    openapi_extra=OPTIONAL_CREDENTIALS,
 )
 async def get_offer(
     request: Request,

@@ -1,0 +1,219 @@
+"""Uploaded documents (CVs, cover letters): what they really are, judged by their bytes, and
+the name they are shown under.
+
+The declared content type and the file name come from the candidate's browser, so neither is
+trusted: the type is detected from the content, and the name is kept only as a label for
+recruiters, with its extension forced to match that detected type.
+"""
+
+import lzma
+import os
+import re
+import unicodedata
+import zipfile
+import zlib
+from typing import BinaryIO
+from urllib.parse import quote, unquote
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
+ACCEPTED_TYPES: tuple[str, ...] = (PDF, DOCX, ODT)
+EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", ODT: ".odt"}
+
+UNSUPPORTED = "unsupported type: send a PDF, DOCX or ODT file"
+
+# PDF readers accept junk before the header as long as it starts within the first 1024 bytes.
+_PDF_HEADER = b"%PDF-"
+_PDF_HEADER_WINDOW = 1024
+_ZIP_HEADER = b"PK\x03\x04"
+# Each central-directory record starts with this signature, and zipfile insists on it.
+_CENTRAL_DIRECTORY_RECORD = b"PK\x01\x02"
+# Windows PE, ELF, Mach-O (32/64-bit, both byte orders, universal) and scripts. Checked
+# before the PDF header so that an executable cannot pass as a PDF by carrying `%PDF-` in
+# its first kilobyte.
+_EXECUTABLE_HEADERS = (
+    b"MZ",
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"#!",
+)
+# Deflate tops out near 1030:1 and office XML rarely passes 20:1, so 100:1 leaves real
+# documents alone and still catches a bomb, which needs an extreme ratio to be worth sending.
+_MAX_RATIO = 100
+_MIMETYPE_ENTRY = "mimetype"
+_MAX_MIMETYPE_BYTES = 100
+_DOCX_ENTRIES = ("[Content_Types].xml", "word/document.xml")
+_CHUNK = 1024 * 1024
+# What zipfile lets escape from a damaged archive: its own error, short reads, seeks past
+# the end, garbled headers, and the decompressors' errors on a corrupt mimetype entry.
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError)
+
+# Cc: C0/C1 controls (NUL, newlines, ESC...); Cf: format characters, among them the bidi
+# overrides and isolates (U+202E makes "cv\u202efdp.exe" display as "cvexe.pdf") and the
+# zero-width ones; Cs: lone surrogates, which cannot be encoded to UTF-8 for the header.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+_PATH_SEPARATORS = re.compile(r"[/\\]")
+# What looks like a real extension gets replaced ("fdp.exe" -> "fdp.pdf"); a dot further in a
+# name ("Jean.Dupont", "CV v2. final") is kept and the extension appended after it.
+_EXTENSION_LIKE = re.compile(r"[A-Za-z0-9]{1,5}")
+_FALLBACK_STEM = "document"
+
+
+class DocumentRejected(Exception):
+    """An upload that is not an acceptable document. ``status`` is the HTTP status to answer
+    (413, 415 or 422) and the message, in plain English, is meant for the problem's detail."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def detect_type(
+    file: BinaryIO,
+    *,
+    max_bytes: int,
+    max_unpacked_bytes: int = 50 * 1024 * 1024,
+    max_entries: int = 1000,
+) -> str:
+    """Return the content type of ``file`` (one of ACCEPTED_TYPES) or raise DocumentRejected.
+
+    Only the first kilobyte, the ZIP central directory and at most one tiny entry are read;
+    nothing is ever extracted. ``file`` is left at position 0, whatever the outcome.
+    """
+    try:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        if size == 0:
+            raise DocumentRejected(422, "empty file")
+        if size > max_bytes:
+            raise DocumentRejected(413, f"file too large: the limit is {max_bytes} bytes")
+        file.seek(0)
+        head = file.read(_PDF_HEADER_WINDOW)
+        if head.startswith(_ZIP_HEADER):
+            return _detect_zip(file, max_unpacked_bytes=max_unpacked_bytes, max_entries=max_entries)
+        if head.startswith(_EXECUTABLE_HEADERS):
+            raise DocumentRejected(415, UNSUPPORTED)
+        if _PDF_HEADER in head:
+            return PDF
+        raise DocumentRejected(415, UNSUPPORTED)
+    finally:
+        file.seek(0)
+
+
+def _detect_zip(file: BinaryIO, *, max_unpacked_bytes: int, max_entries: int) -> str:
+    # zipfile builds an object per central-directory record before we can count them, and a
+    # file of a few MB can hold hundreds of thousands of empty records (seconds of CPU, over
+    # 100 MB of memory). Every record it parses starts with the signature, so counting the
+    # signatures first bounds that work, whatever the end record claims.
+    if _count_occurrences(file, _CENTRAL_DIRECTORY_RECORD) > max_entries:
+        raise DocumentRejected(422, f"archive has more than {max_entries} entries")
+    file.seek(0)
+    # zipfile trusts the central directory and ignores the sizes in the local headers, which
+    # a crafted archive can set to anything. That is acceptable because we never extract:
+    # the limits below apply to the central directory's figures, and the only entry we read
+    # (mimetype) is read with a hard cap. Whoever extracts these files later must enforce its
+    # own limits on what it actually inflates.
+    try:
+        with zipfile.ZipFile(file) as archive:
+            entries = archive.infolist()
+            _check_entries(entries, max_unpacked_bytes=max_unpacked_bytes, max_entries=max_entries)
+            names = {entry.filename for entry in entries}
+            if _MIMETYPE_ENTRY in names and _read_mimetype(archive) == ODT.encode():
+                return ODT
+    except _ZIP_ERRORS as error:
+        raise DocumentRejected(422, "corrupt document: not a readable ZIP archive") from error
+    if all(name in names for name in _DOCX_ENTRIES):
+        return DOCX
+    raise DocumentRejected(415, UNSUPPORTED)
+
+
+def _count_occurrences(file: BinaryIO, needle: bytes) -> int:
+    """Count ``needle`` in ``file`` a chunk at a time; the needle cannot overlap itself, so
+    carrying its length minus one bytes between chunks counts each occurrence once."""
+    file.seek(0)
+    count = 0
+    carry = b""
+    while chunk := file.read(_CHUNK):
+        window = carry + chunk
+        count += window.count(needle)
+        carry = window[-(len(needle) - 1) :]
+    return count
+
+
+def _check_entries(
+    entries: list[zipfile.ZipInfo], *, max_unpacked_bytes: int, max_entries: int
+) -> None:
+    if len(entries) > max_entries:
+        raise DocumentRejected(422, f"archive has more than {max_entries} entries")
+    if any(entry.flag_bits & 0x1 for entry in entries):
+        raise DocumentRejected(422, "encrypted documents are not accepted")
+    bomb = DocumentRejected(422, "archive expands too much: refusing a possible zip bomb")
+    if sum(entry.file_size for entry in entries) > max_unpacked_bytes:
+        raise bomb
+    for entry in entries:
+        # A zero compressed size with content behind it is an infinite ratio, not a pass.
+        if entry.file_size > entry.compress_size * _MAX_RATIO:
+            raise bomb
+
+
+def _read_mimetype(archive: zipfile.ZipFile) -> bytes | None:
+    entry = archive.getinfo(_MIMETYPE_ENTRY)
+    if entry.file_size >= _MAX_MIMETYPE_BYTES:
+        return None
+    # An unsupported compression method raises NotImplementedError: such an entry cannot be
+    # the mimetype of an ODT, whose packages store it uncompressed.
+    try:
+        with archive.open(entry) as stream:
+            # The cap holds even if the entry inflates past its declared size.
+            return stream.read(_MAX_MIMETYPE_BYTES)
+    except NotImplementedError:
+        return None
+
+
+def sanitise_filename(name: str | None, content_type: str, *, max_length: int = 120) -> str:
+    """A safe label for an uploaded file: its own name without any path, invisible or
+    control characters, at most ``max_length`` characters, ending in the extension of the
+    detected ``content_type``."""
+    extension = EXTENSIONS[content_type]
+    room = max_length - len(extension)
+    if room < 1:
+        raise ValueError("max_length leaves no room for a name before the extension")
+    # Some clients percent-encode the multipart file name (httpx does): decode it first so
+    # the rules below see the characters it really names.
+    label = unquote(name or "", errors="replace")
+    # A C-string consumer would stop at the NUL, so what follows it is never the real name.
+    label = label.split("\x00", 1)[0]
+    # Whitespace controls (tab, newline) separate words: turn them into spaces, not nothing.
+    label = "".join(
+        " " if char.isspace() else char
+        for char in label
+        if char.isspace() or unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+    )
+    label = unicodedata.normalize("NFC", label)
+    label = _PATH_SEPARATORS.split(label)[-1]
+    label = " ".join(label.split()).lstrip(". ")
+    stem, dot, suffix = label.rpartition(".")
+    if not (dot and _EXTENSION_LIKE.fullmatch(suffix)):
+        stem = label
+    stem = stem.rstrip(". ")[:room].rstrip(". ") or _FALLBACK_STEM[:room]
+    return stem + extension
+
+
+def content_disposition(filename: str) -> str:
+    """An RFC 6266 ``attachment`` value: an ASCII ``filename`` for old clients and the exact
+    name, UTF-8 and percent-encoded (RFC 8187), in ``filename*``."""
+    # Quotes and backslashes would end or escape the quoted-string; controls (CR, LF) would
+    # split the header.
+    fallback = "".join(
+        char if char.isascii() and char.isprintable() else "_"
+        for char in filename
+        if char not in '"\\'
+    )
+    encoded = quote(filename, safe="", errors="replace")
+    return f"attachment; filename=\"{fallback or _FALLBACK_STEM}\"; filename*=UTF-8''{encoded}"

@@ -1,0 +1,48 @@
+"""How long application data is kept (RGPD), and the purge that enforces it.
+
+Without consent to be kept for future offers, data goes three months after the offer's
+process ends (it was closed, or its deadline passed); with that consent, two years after
+the candidate's last action.
+"""
+
+import calendar
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+KEEP_MONTHS_AFTER_PROCESS = 3
+KEEP_MONTHS_WITH_CONSENT = 24
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def process_end(
+    offer_status: str, closed_at: datetime | None, deadline: date | None, zone: ZoneInfo
+) -> datetime | None:
+    """When recruitment for the offer ended, or None while it goes on."""
+    ends: list[datetime] = []
+    if offer_status == "closed" and closed_at is not None:
+        ends.append(closed_at)
+    if deadline is not None:
+        # The deadline day ends at midnight in France.
+        ends.append(datetime.combine(deadline + timedelta(days=1), time(), zone).astimezone(UTC))
+    return min(ends) if ends else None
+
+
+def retention_until(
+    *,
+    keep_for_future_offers: bool,
+    last_candidate_action_at: datetime,
+    offer_status: str,
+    offer_closed_at: datetime | None,
+    offer_deadline: date | None,
+    zone: ZoneInfo,
+) -> datetime | None:
+    if keep_for_future_offers:
+        return add_months(last_candidate_action_at, KEEP_MONTHS_WITH_CONSENT)
+    end = process_end(offer_status, offer_closed_at, offer_deadline, zone)
+    return add_months(end, KEEP_MONTHS_AFTER_PROCESS) if end else None

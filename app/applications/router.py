@@ -1,0 +1,323 @@
+"""Applying to an offer, and reading and moving applications."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
+from pydantic import BaseModel, EmailStr
+from starlette.responses import Response, StreamingResponse
+
+from app.applications import export, service
+from app.applications.documents import content_disposition
+from app.applications.models import (
+    ApplicationCreated,
+    ApplicationDetail,
+    ApplicationStatus,
+    ApplicationSummary,
+    DocumentKind,
+    StatusChange,
+)
+from app.core import idempotency
+from app.core.api_keys import Role
+from app.core.db import SessionDep
+from app.core.errors import FieldError, Forbidden, Unprocessable, problem_responses
+from app.core.fields import Line, LongText
+from app.core.http import json_response
+from app.core.pagination import CursorParam, Page, PageLimit, next_link
+from app.core.security import (
+    CANDIDATE,
+    FOLLOW_UP,
+    OPTIONAL_CREDENTIALS,
+    OptionalPrincipal,
+    Principal,
+    require_roles,
+)
+from app.core.storage import Storage
+
+router = APIRouter(tags=["applications"])
+
+ApplicationId = Annotated[uuid.UUID, Path(description="The application's id.")]
+Reader = Annotated[Principal, require_roles(Role.admin, Role.recruiter, CANDIDATE, FOLLOW_UP)]
+Recruiter = Annotated[Principal, require_roles(Role.admin, Role.recruiter)]
+Candidate = Annotated[Principal, require_roles(CANDIDATE, FOLLOW_UP)]
+
+
+def storage_of(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def zone_of(request: Request) -> ZoneInfo:
+    return ZoneInfo(request.app.state.settings.timezone)
+
+
+def today(request: Request) -> date:
+    return datetime.now(zone_of(request)).date()
+
+
+StorageDep = Annotated[Storage, Depends(storage_of)]
+
+APPLY_DESCRIPTION = """
+Apply with `multipart/form-data`. `cv` is required, `cover_letter` optional; each is a
+PDF, DOCX or ODT of at most 10 MB (setting `VOCATION_MAX_DOCUMENT_BYTES`), recognised by its
+content, never by its name or declared type. Empty files are refused (422), other types
+(415), files over the limit (413), and DOCX or ODT files that unpack to more than 50 MB
+(`VOCATION_MAX_UNPACKED_DOCUMENT_BYTES`) or look like zip bombs (422).
+
+`consent` must be `true`: the candidate accepts the processing of this data for this
+recruitment; its time is recorded. With `keep_for_future_offers`, the data is kept two
+years after the candidate's last action; otherwise three months after the offer's process
+ends.
+
+Send an `Idempotency-Key` header to retry safely: the same key and request replay the first
+response; the same key with another request is 422; a request still in progress is 409.
+
+The response's `follow_up_token` is shown only once: it opens this application (read,
+withdraw) and nothing else. Signed-in candidates (`cnd_…` token) get the application linked
+to their account; a partner key records which partner site it came from.
+"""
+
+
+@router.post(
+    "/offers/{offer_id}/applications",
+    response_model=ApplicationCreated,
+    status_code=201,
+    summary="Apply to an offer",
+    description=APPLY_DESCRIPTION,
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    openapi_extra=OPTIONAL_CREDENTIALS,
+)
+async def apply(
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    principal: OptionalPrincipal,
+    offer_id: Annotated[uuid.UUID, Path(description="The offer's id.")],
+    first_name: Annotated[Line, Form(max_length=100)],
+    last_name: Annotated[Line, Form(max_length=100)],
+    email: Annotated[EmailStr, Form(max_length=320)],
+    consent: Annotated[bool, Form(description="Must be true.")],
+    cv: Annotated[UploadFile, File(description="PDF, DOCX or ODT; 10 MB at most.")],
+    phone: Annotated[str | None, Form(max_length=40, pattern=r"^\+?[0-9 .()-]{6,40}$")] = None,
+    message: Annotated[LongText | None, Form(max_length=5000)] = None,
+    keep_for_future_offers: Annotated[bool, Form()] = False,
+    cover_letter: Annotated[
+        UploadFile | None, File(description="PDF, DOCX or ODT; 10 MB at most.")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+    ] = None,
+) -> Response:
+    if principal is not None and principal.role not in (Role.partner, CANDIDATE):
+        raise Forbidden("Candidates apply: anonymously, signed in, or through a partner key.")
+    if not consent:
+        raise Unprocessable(
+            "The candidate's consent is required to apply.",
+            errors=[FieldError(field="consent", message="must be true")],
+        )
+    settings = request.app.state.settings
+    uploads = [(DocumentKind.cv, cv)]
+    if cover_letter is not None and (cover_letter.filename or cover_letter.size):
+        uploads.append((DocumentKind.cover_letter, cover_letter))
+    files = service.check_files(
+        uploads,
+        max_bytes=settings.max_document_bytes,
+        max_unpacked=settings.max_unpacked_document_bytes,
+    )
+    candidature = service.Candidature(
+        first_name=first_name,
+        last_name=last_name,
+        email=str(email),
+        phone=phone,
+        message=message,
+        keep_for_future_offers=keep_for_future_offers,
+    )
+    claim: tuple[str, str] | None = None
+    if idempotency_key is not None:
+        claim = (f"apply:{offer_id}", idempotency_key)
+        who = str(principal.key_id or principal.candidate_id) if principal else None
+        digests = [await export.file_digest(checked.upload) for checked in files]
+        fingerprint = idempotency.fingerprint([who, repr(candidature), digests])
+        replay = await idempotency.claim(session, *claim, fingerprint)
+        if replay is not None:
+            return Response(replay.body, status_code=replay.status, media_type="application/json")
+    try:
+        offer = await service.check_offer_open(session, offer_id, today(request))
+        created = await service.apply(
+            session,
+            storage,
+            offer=offer,
+            principal=principal,
+            candidature=candidature,
+            files=files,
+            max_bytes=settings.max_document_bytes,
+            idempotency_key=claim,
+        )
+    except BaseException:
+        if claim is not None:
+            await idempotency.release(session, *claim)
+        raise
+    return json_response(created, status_code=201)
+
+
+@router.get(
+    "/applications",
+    response_model=Page[ApplicationSummary],
+    summary="List applications (recruiters: their organisation's)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_applications(
+    request: Request,
+    session: SessionDep,
+    principal: Recruiter,
+    limit: PageLimit,
+    status: Annotated[
+        list[ApplicationStatus], Query(default_factory=list, description="Repeatable.")
+    ],
+    offer_id: Annotated[uuid.UUID | None, Query(description="Only this offer's.")] = None,
+    cursor: CursorParam = None,
+) -> Response:
+    page = await service.list_for(
+        session,
+        principal,
+        offer_id=offer_id,
+        statuses=[value.value for value in status],
+        limit=limit,
+        cursor=cursor,
+    )
+    link = next_link(request.url, page.next_cursor, request.app.state.settings.public_base_url)
+    return _private(page, {"Link": link} if link else None)
+
+
+def _private(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    response = json_response(model, headers=headers)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get(
+    "/applications/{application_id}",
+    response_model=ApplicationDetail,
+    summary="Read one application",
+    description="For the recruiting organisation's keys, admins, the candidate signed in, or "
+    "the application's follow-up token.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_application(
+    request: Request, session: SessionDep, principal: Reader, application_id: ApplicationId
+) -> Response:
+    application = await service.load_visible(session, principal, application_id)
+    return _private(await service.detail(session, application, zone_of(request)))
+
+
+@router.get(
+    "/applications/{application_id}/documents/{document_id}",
+    summary="Download a document",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, as an attachment.",
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "application/vnd.oasis.opendocument.text": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        },
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+async def download_document(
+    session: SessionDep,
+    storage: StorageDep,
+    principal: Reader,
+    application_id: ApplicationId,
+    document_id: Annotated[uuid.UUID, Path(description="The document's id.")],
+) -> StreamingResponse:
+    application = await service.load_visible(session, principal, application_id)
+    document = await service.document_for(session, application, document_id)
+    if principal.role in (Role.admin, Role.recruiter):
+        await service.audit(
+            session,
+            principal,
+            "document.download",
+            organisation_id=application.organisation_id,
+            application_id=application.id,
+            document_id=document.id,
+        )
+    return StreamingResponse(
+        storage.open(document.storage_key),
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": content_disposition(document.file_name),
+            "Content-Length": str(document.size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.patch(
+    "/applications/{application_id}",
+    response_model=ApplicationDetail,
+    summary="Move an application along the process",
+    description="`received → in_review → interview → offer → hired` (forward only), or "
+    "`rejected` from any open state. Each change is kept in `history` with its time, actor "
+    "and optional note.",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def change_status(
+    request: Request,
+    session: SessionDep,
+    principal: Recruiter,
+    application_id: ApplicationId,
+    change: StatusChange,
+) -> Response:
+    application = await service.load_visible(session, principal, application_id)
+    await service.change_status(session, principal, application, change.status, change.note)
+    return _private(await service.detail(session, application, zone_of(request)))
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    response_model=ApplicationDetail,
+    summary="Withdraw an application (the candidate)",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def withdraw(
+    request: Request, session: SessionDep, principal: Candidate, application_id: ApplicationId
+) -> Response:
+    application = await service.load_visible(session, principal, application_id)
+    await service.withdraw(session, application)
+    return _private(await service.detail(session, application, zone_of(request)))
+
+
+@router.get(
+    "/offers/{offer_id}/applications.csv",
+    summary="Export an offer's applications as CSV",
+    response_class=Response,
+    responses={
+        200: {"description": "UTF-8 CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+async def export_csv(
+    session: SessionDep,
+    principal: Recruiter,
+    offer_id: Annotated[uuid.UUID, Path(description="The offer's id.")],
+) -> Response:
+    body = await export.offer_csv(session, principal, offer_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="applications-{offer_id}.csv"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,46 @@
+"""Candidate accounts and their short-lived access tokens."""
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from pydantic import BaseModel, EmailStr, Field
+from sqlmodel import Field as Column
+from sqlmodel import SQLModel
+
+from app.core.types import UTCDateTime, utcnow
+
+
+class Candidate(SQLModel, table=True):
+    __tablename__ = "candidate"
+
+    id: uuid.UUID = Column(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Column(sa_type=sa.String(320), unique=True)
+    password_hash: str = Column(sa_type=sa.String(200))
+    created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CandidateToken(SQLModel, table=True):
+    __tablename__ = "candidate_token"
+
+    token_hash: str = Column(sa_type=sa.String(64), primary_key=True)
+    candidate_id: uuid.UUID = Column(foreign_key="candidate.id", ondelete="CASCADE", index=True)
+    expires_at: datetime = Column(sa_type=UTCDateTime)
+    created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CandidateCreate(BaseModel):
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+
+
+class CandidatePublic(BaseModel):
+    id: uuid.UUID
+    email: str
+    created_at: datetime
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int = Field(description="Seconds.")

@@ -1,0 +1,161 @@
+"""Candidates' accounts: sign-up, OAuth2 password sign-in, and their own data."""
+
+from datetime import timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+from starlette.responses import Response
+
+from app.applications import service as applications
+from app.applications.models import Application, ApplicationDetail, ApplicationSummary
+from app.candidates import service
+from app.candidates.models import CandidateCreate, CandidatePublic, TokenResponse
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.http import json_response
+from app.core.pagination import CursorParam, Page, PageLimit
+from app.core.security import CANDIDATE, Principal, require_roles
+from app.core.storage import Storage
+
+router = APIRouter(tags=["candidates"])
+SignedIn = Annotated[Principal, require_roles(CANDIDATE)]
+
+
+def _storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+class CandidateExport(BaseModel):
+    """Everything held about the candidate (RGPD right of access). Documents are linked:
+    download them with the same token."""
+
+    account: CandidatePublic
+    applications: list[ApplicationDetail]
+    document_links: list[str]
+
+
+def _no_store(model: BaseModel, status_code: int = 200) -> Response:
+    response = json_response(model, status_code=status_code)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.post(
+    "/candidates",
+    response_model=CandidatePublic,
+    status_code=201,
+    summary="Create a candidate account",
+    description="The password is stored hashed with Argon2.",
+    responses=problem_responses(409, 413, 422),
+)
+async def sign_up(session: SessionDep, data: CandidateCreate) -> Response:
+    candidate = await service.create(session, data)
+    return _no_store(CandidatePublic.model_validate(candidate, from_attributes=True), 201)
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    summary="Sign in (OAuth2 password flow)",
+    description="Form fields `username` (the e-mail) and `password`. The access token is "
+    "short-lived (60 minutes by default, `VOCATION_CANDIDATE_TOKEN_MINUTES`).",
+    responses=problem_responses(401, 413, 422),
+)
+async def sign_in(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+) -> Response:
+    minutes = request.app.state.settings.candidate_token_minutes
+    token, _expires = await service.sign_in(session, username, password, timedelta(minutes=minutes))
+    return _no_store(TokenResponse(access_token=token, expires_in=minutes * 60))
+
+
+@router.get(
+    "/me",
+    response_model=CandidatePublic,
+    summary="The signed-in candidate",
+    responses=problem_responses(401, 403),
+)
+async def me(session: SessionDep, principal: SignedIn) -> Response:
+    assert principal.candidate_id is not None
+    candidate = await service.get(session, principal.candidate_id)
+    return _no_store(CandidatePublic.model_validate(candidate, from_attributes=True))
+
+
+@router.get(
+    "/me/applications",
+    response_model=Page[ApplicationSummary],
+    summary="The signed-in candidate's applications",
+    responses=problem_responses(401, 403, 422),
+)
+async def my_applications(
+    session: SessionDep, principal: SignedIn, limit: PageLimit, cursor: CursorParam = None
+) -> Response:
+    page = await applications.list_for(
+        session, principal, offer_id=None, statuses=[], limit=limit, cursor=cursor
+    )
+    return _no_store(page)
+
+
+async def _my_applications(session: AsyncSession, principal: Principal) -> list[Application]:
+    rows = await session.execute(
+        select(Application).where(col(Application.candidate_id) == principal.candidate_id)
+    )
+    return list(rows.scalars().all())
+
+
+@router.get(
+    "/me/export",
+    response_model=CandidateExport,
+    summary="Export everything held about the signed-in candidate",
+    responses=problem_responses(401, 403),
+)
+async def export(request: Request, session: SessionDep, principal: SignedIn) -> Response:
+    assert principal.candidate_id is not None
+    candidate = await service.get(session, principal.candidate_id)
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    details = [
+        await applications.detail(session, application, zone)
+        for application in await _my_applications(session, principal)
+    ]
+    links = [
+        f"/v1/applications/{detail.id}/documents/{document.id}"
+        for detail in details
+        for document in detail.documents
+    ]
+    return _no_store(
+        CandidateExport(
+            account=CandidatePublic.model_validate(candidate, from_attributes=True),
+            applications=details,
+            document_links=links,
+        )
+    )
+
+
+@router.delete(
+    "/me",
+    status_code=204,
+    summary="Erase the signed-in candidate's account and applications",
+    description="Deletes the account, the applications' personal data and their files. "
+    "Recruiters then see each application as erased, without personal data.",
+    responses=problem_responses(401, 403),
+)
+async def erase(
+    session: SessionDep,
+    principal: SignedIn,
+    storage: Annotated[Storage, Depends(_storage)],
+) -> Response:
+    assert principal.candidate_id is not None
+    await applications.erase(session, storage, await _my_applications(session, principal))
+    await service.delete_account(session, principal.candidate_id)
+    await session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,112 @@
+"""Idempotency-Key: a retried request replays the first response instead of acting twice.
+
+A key is claimed (committed) before the work starts, so a concurrent duplicate sees it
+and gets 409; the response is recorded when the work commits; a failure releases the
+claim so the client may retry. Records expire (``vocation purge``).
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field as Column
+from sqlmodel import SQLModel, col
+
+from app.core.errors import Conflict, FieldError, Unprocessable
+from app.core.types import UTCDateTime, utcnow
+
+IN_PROGRESS = "in_progress"
+DONE = "done"
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("scope", "key"),)
+
+    id: uuid.UUID = Column(default_factory=uuid.uuid4, primary_key=True)
+    scope: str = Column(sa_type=sa.String(200))
+    key: str = Column(sa_type=sa.String(200))
+    request_hash: str = Column(sa_type=sa.String(64))
+    state: str = Column(default=IN_PROGRESS, sa_type=sa.String(12))
+    response_status: int | None = Column(default=None)
+    response_body: str | None = Column(default=None, sa_type=sa.Text)
+    created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status: int
+    body: str
+
+
+def fingerprint(parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def claim(session: AsyncSession, scope: str, key: str, request_hash: str) -> Replay | None:
+    """Claim ``key`` for this request, or return the response to replay."""
+    existing = (
+        await session.execute(
+            sa.select(IdempotencyRecord).where(
+                col(IdempotencyRecord.scope) == scope, col(IdempotencyRecord.key) == key
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        session.add(IdempotencyRecord(scope=scope, key=key, request_hash=request_hash))
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            raise _in_progress() from None
+        return None
+    if existing.request_hash != request_hash:
+        raise Unprocessable(
+            "This Idempotency-Key was used with another request.",
+            errors=[FieldError(field="Idempotency-Key", message="reused with another body")],
+        )
+    if existing.state != DONE or existing.response_status is None:
+        raise _in_progress()
+    return Replay(existing.response_status, existing.response_body or "")
+
+
+def _in_progress() -> Conflict:
+    return Conflict(
+        "A request with this Idempotency-Key is still in progress; retry later.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def record(session: AsyncSession, scope: str, key: str, status: int, body: str) -> None:
+    """Store the response in the caller's transaction, so it commits with the work."""
+    await session.execute(
+        sa.update(IdempotencyRecord)
+        .where(col(IdempotencyRecord.scope) == scope, col(IdempotencyRecord.key) == key)
+        .values(state=DONE, response_status=status, response_body=body)
+    )
+
+
+async def release(session: AsyncSession, scope: str, key: str) -> None:
+    await session.rollback()
+    await session.execute(
+        sa.delete(IdempotencyRecord).where(
+            col(IdempotencyRecord.scope) == scope,
+            col(IdempotencyRecord.key) == key,
+            col(IdempotencyRecord.state) == IN_PROGRESS,
+        )
+    )
+    await session.commit()
+
+
+async def purge_older_than(session: AsyncSession, cutoff: datetime) -> int:
+    result = await session.execute(
+        sa.delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff)
+    )
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
