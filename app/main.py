@@ -15,7 +15,7 @@ from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.errors import FieldError, Problem, install_error_handlers
-from app.core.middleware import BodySizeLimit, SplitCORS
+from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
 from app.core.storage import storage_from_settings
 
@@ -29,7 +29,8 @@ and the social and solidarity economy.
 **Conventions.** Every route is under `/v1`. Errors are `application/problem+json`
 (RFC 9457). Lists are cursor-paginated: follow `next_cursor` (or the `Link: rel="next"`
 header). Public reads carry `ETag` and `Cache-Control` and answer `304` to
-`If-None-Match`; `PATCH` and `DELETE` honour `If-Match` (`412` when stale).
+`If-None-Match`; `PATCH` and `DELETE` honour `If-Match` (`412` when stale). Every `GET`
+route also answers `HEAD`.
 
 **Authentication.** `Authorization: Bearer <key>`. Reading published offers,
 organisations and referentials needs no key. Admin keys create organisations; recruiter
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1)
     # Outermost last: CORS answers preflights before the body limit reads anything.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

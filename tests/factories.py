@@ -5,6 +5,7 @@ import itertools
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,14 +88,19 @@ def offer_body(**overrides: Any) -> dict[str, Any]:
         "remote": "partial",
         "education_level": "niveau_7",
         "experience_years_min": 3,
-        "start_date": (date.today() + timedelta(days=40)).isoformat(),
-        "deadline": (date.today() + timedelta(days=30)).isoformat(),
+        "start_date": (paris_today() + timedelta(days=40)).isoformat(),
+        "deadline": (paris_today() + timedelta(days=30)).isoformat(),
         "apply_via": "url",
         "apply_url": "https://choisirleservicepublic.gouv.fr/",
         "status": "published",
     }
     body.update(overrides)
     return body
+
+
+def paris_today() -> date:
+    """The API's "today": deadlines end at midnight in Paris, whatever the machine's zone."""
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 def new_id() -> str:

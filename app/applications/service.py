@@ -11,7 +11,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ from app.applications.retention import retention_until
 from app.core import idempotency
 from app.core.api_keys import Role, hash_key
 from app.core.errors import AppError, Conflict, FieldError, NotFound, Unprocessable
-from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from app.core.pagination import Page, decode_time_cursor, encode_cursor
 from app.core.security import CANDIDATE, FOLLOW_UP, Principal
 from app.core.storage import ObjectTooLarge, Storage
 from app.core.types import utcnow
@@ -372,13 +372,7 @@ async def list_for(
     if statuses:
         statement = statement.where(col(Application.status).in_(statuses))
     if cursor:
-        parts = decode_cursor(cursor)
-        try:
-            created_at, last_id = datetime.fromisoformat(parts[0]), uuid.UUID(parts[1])
-        except (ValueError, IndexError):
-            raise invalid_cursor() from None
-        if created_at.tzinfo is None:
-            raise invalid_cursor()
+        created_at, last_id = decode_time_cursor(cursor)
         statement = statement.where(
             tuple_(col(Application.created_at), col(Application.id)) < tuple_(created_at, last_id)
         )

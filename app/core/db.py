@@ -35,7 +35,8 @@ def _ensure_sqlite_folder(url: URL) -> None:
 
 def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> AsyncEngine:
     parsed = async_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": False}
+    # hide_parameters: a failed statement's values (names, e-mails) must not reach logs.
+    kwargs: dict[str, Any] = {"pool_pre_ping": False, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         _ensure_sqlite_folder(parsed)
         engine = create_async_engine(parsed, **kwargs)

@@ -50,6 +50,9 @@ Reference = Annotated[
         strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$"
     ),
 ]
+# An organisation is named by its UUID or its slug: letters, digits and hyphens either way.
+ID_OR_SLUG_PATTERN = r"^[A-Za-z0-9-]+$"
+
 Postcode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 CountryCode = Annotated[
     str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$"), Field(examples=["FR"])

@@ -15,12 +15,15 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _matches(header: str | None, etag: str) -> bool:
+def _matches(header: str | None, etag: str, *, weak: bool) -> bool:
+    """RFC 9110: If-None-Match compares weakly (a W/ tag matches), If-Match strongly."""
     if not header:
         return False
     if header.strip() == "*":
         return True
-    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    candidates = {part.strip() for part in header.split(",")}
+    if weak:
+        candidates = {candidate.removeprefix("W/") for candidate in candidates}
     return etag in candidates
 
 
@@ -40,7 +43,7 @@ def cached_json(
     all_headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}
     if headers:
         all_headers.update(headers)
-    if _matches(request.headers.get("if-none-match"), etag):
+    if _matches(request.headers.get("if-none-match"), etag, weak=True):
         return Response(status_code=304, headers=all_headers)
     return Response(body, media_type=JSON, headers=all_headers)
 
@@ -70,7 +73,7 @@ def check_if_match(request: Request, current: BaseModel) -> None:
     header = request.headers.get("if-match")
     if header is None:
         return
-    if not _matches(header, etag_of_model(current)):
+    if not _matches(header, etag_of_model(current), weak=False):
         raise PreconditionFailed(
             "The resource changed since you read it: GET it again and retry with its ETag."
         )

@@ -122,3 +122,25 @@ class SplitCORS:
             method = headers.get(b"access-control-request-method", b"GET").decode("latin-1")
         policy = self.reads if method.upper() in READ_METHODS else self.writes
         await policy(scope, receive, send)
+
+
+class HeadAsGet:
+    """Answer HEAD on every GET route, as HTTP requires: FastAPI registers GET only. The app
+    runs the GET; the body is dropped and the headers (ETag, Content-Length) kept, so a
+    partner can check freshness cheaply."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

@@ -39,3 +39,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def in_storable_range(moment: datetime) -> datetime:
+    """``moment`` in UTC, or ValueError: year 1 or 9999 with an offset overflows on the way
+    to UTC, and the drivers refuse what the engines cannot hold."""
+    if moment.tzinfo is None:
+        raise ValueError("a time zone is required")
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date out of range") from None
+    if not EARLIEST <= in_utc < LATEST:
+        raise ValueError("date out of range (1970 to 9998)")
+    return in_utc

@@ -41,6 +41,9 @@ def shift_to_today(offer: dict[str, Any], today: date) -> dict[str, Any]:
     for field in ("deadline", "start_date"):
         if offer.get(field):
             shifted[field] = (date.fromisoformat(offer[field]) + delta).isoformat()
+    if offer.get("start_date"):
+        # "début septembre 2020" names the original date, which no longer holds.
+        shifted["start_text"] = None
     return shifted
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from app.core.db import ReaderDep, SessionDep
 from app.core.errors import problem_responses
+from app.core.fields import ID_OR_SLUG_PATTERN
 from app.core.http import cached_json, check_if_match, etag_of_model, json_response
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import OPTIONAL_CREDENTIALS, OptionalPrincipal, WriterPrincipal
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/offers", tags=["offers"])
 OfferId = Annotated[uuid.UUID, Path(description="The offer's id.")]
 
 
-def today(request: Request) -> date:
+async def today(request: Request) -> date:
     """Deadlines are French calendar days: an offer stays open until midnight in Paris."""
     return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
@@ -33,7 +34,7 @@ Today = Annotated[date, Depends(today)]
 
 # Lists default to empty rather than null: `anyOf [array, null]` only adds noise to the
 # spec, and clients see no difference.
-def offer_filters(
+async def offer_filters(
     contract_type: Annotated[
         list[ContractType], Query(default_factory=list, description="Repeatable: any of them.")
     ],
@@ -43,7 +44,7 @@ def offer_filters(
     ],
     remote: Annotated[list[RemoteMode], Query(default_factory=list, description="Repeatable.")],
     organisation: Annotated[
-        list[Annotated[str, Query(min_length=1, max_length=80)]],
+        list[Annotated[str, Query(min_length=1, max_length=80, pattern=ID_OR_SLUG_PATTERN)]],
         Query(default_factory=list, description="The organisation's id or slug; repeatable."),
     ],
 ) -> service.OfferFilters:

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import versioned_update
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, Unprocessable
-from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from app.core.pagination import Page, decode_time_cursor, encode_cursor
 from app.core.patching import apply_patch
 from app.core.security import Principal
-from app.core.types import utcnow
+from app.core.types import in_storable_range, utcnow
 from app.offers.models import Offer, OfferCreate, OfferFields, OfferPublic, OfferUpdate
 from app.organisations.models import Organisation
 from app.referentials.enums import OfferStatus
@@ -96,16 +96,7 @@ def _filtered(statement: Select[Any], filters: OfferFilters) -> Select[Any]:
 
 
 def _after_cursor(statement: Select[Any], cursor: str) -> Select[Any]:
-    parts = decode_cursor(cursor)
-    if len(parts) != 2:
-        raise invalid_cursor()
-    try:
-        published_at = datetime.fromisoformat(parts[0])
-        offer_id = uuid.UUID(parts[1])
-    except ValueError:
-        raise invalid_cursor() from None
-    if published_at.tzinfo is None:
-        raise invalid_cursor()
+    published_at, offer_id = decode_time_cursor(cursor)
     return statement.where(
         tuple_(offers.c.published_at, offers.c.id) < tuple_(published_at, offer_id)
     )
@@ -170,11 +161,13 @@ def _owner_for_create(principal: Principal, data: OfferCreate) -> uuid.UUID:
 def _check_published_at(value: datetime | None) -> None:
     if value is None:
         return
-    if value.tzinfo is None:
+    try:
+        in_storable_range(value)
+    except ValueError as error:
         raise Unprocessable(
-            "published_at needs a time zone.",
-            errors=[FieldError(field="published_at", message="give a time zone, e.g. Z")],
-        )
+            f"published_at: {error}.",
+            errors=[FieldError(field="published_at", message=str(error))],
+        ) from None
     if value > utcnow() + timedelta(minutes=5):
         raise Unprocessable(
             "published_at cannot be in the future.",
@@ -231,7 +224,7 @@ async def update(session: AsyncSession, offer: Offer, patch: OfferUpdate) -> Off
         raise Conflict("This offer is closed; closed offers are kept as they were.")
     changes = patch.model_dump(exclude_unset=True)
     status = _next_status(offer.status, changes.pop("status", None))
-    merged = apply_patch(OfferFields, offer, changes)
+    merged = apply_patch(OfferFields, offer, changes, derived={"departement": "region"})
     now = utcnow()
     values: dict[str, Any] = merged.model_dump() | {"status": status, "updated_at": now}
     if status == OfferStatus.published and offer.published_at is None:

@@ -45,7 +45,7 @@ def _luhn_valid(digits: str) -> bool:
 
 def _valid_siret(value: str) -> str:
     digits = value.replace(" ", "")
-    if len(digits) != 14 or not digits.isdigit():
+    if len(digits) != 14 or not (digits.isascii() and digits.isdigit()):
         raise ValueError("a SIRET is 14 digits")
     # La Poste's establishments share one SIREN and many follow their own rule (sum % 5).
     la_poste = digits.startswith("356000000") and sum(int(d) for d in digits) % 5 == 0

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from app.core.db import ReaderDep, SessionDep
 from app.core.errors import problem_responses
+from app.core.fields import ID_OR_SLUG_PATTERN
 from app.core.http import cached_json, check_if_match, etag_of_model, json_response
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import AdminPrincipal, WriterPrincipal
@@ -27,6 +28,7 @@ IdOrSlug = Annotated[
     Path(
         min_length=1,
         max_length=80,
+        pattern=ID_OR_SLUG_PATTERN,
         description="The organisation's id (UUID) or its slug.",
         examples=["le-labo-de-l-ess"],
     ),

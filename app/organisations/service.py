@@ -1,5 +1,6 @@
 """Rules and queries for organisations."""
 
+import re
 import uuid
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlmodel import col
 
 from app.core.db import versioned_update
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed
-from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from app.core.patching import apply_patch
 from app.core.security import Principal
 from app.core.types import utcnow
@@ -21,6 +22,8 @@ from app.organisations.models import (
     OrganisationPublic,
     OrganisationUpdate,
 )
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 table = Organisation.__table__  # type: ignore[attr-defined]
 PUBLIC_COLUMNS = [table.c[name] for name in OrganisationPublic.model_fields]
@@ -52,8 +55,10 @@ async def list_public(
     if departement:
         statement = statement.where(table.c.departement.in_(departement))
     if cursor:
-        (after_slug,) = decode_cursor(cursor)[:1] or [""]
-        statement = statement.where(table.c.slug > after_slug)
+        parts = decode_cursor(cursor)
+        if len(parts) != 1 or not SLUG.fullmatch(parts[0]):
+            raise invalid_cursor()
+        statement = statement.where(table.c.slug > parts[0])
     rows = (await reader.execute(statement.limit(limit + 1))).mappings().all()
     items = [OrganisationPublic.model_validate(row) for row in rows[:limit]]
     next_cursor = encode_cursor(items[-1].slug) if len(rows) > limit else None
@@ -105,7 +110,9 @@ async def update(
     session: AsyncSession, organisation: Organisation, patch: OrganisationUpdate
 ) -> Organisation:
     changes = patch.model_dump(exclude_unset=True)
-    merged = apply_patch(OrganisationFields, organisation, changes)
+    merged = apply_patch(
+        OrganisationFields, organisation, changes, derived={"departement": "region"}
+    )
     values = merged.model_dump() | {"updated_at": utcnow()}
     if not await versioned_update(session, table, organisation.id, organisation.version, values):
         await session.rollback()

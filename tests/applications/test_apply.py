@@ -1,5 +1,5 @@
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.applications.models import Application, ApplicationDocument
 from tests.applications.conftest import World, apply, candidate_token, letter
 from tests.applications.files import odt, pdf, zip_bomb
-from tests.factories import bearer, make_offer
+from tests.factories import bearer, make_offer, paris_today
 
 
 def stored_files(upload_dir: Path) -> list[Path]:
@@ -136,7 +136,7 @@ async def test_refused_offer_states(
         session, world.organisation, status="closed", closed_at=datetime.now(UTC)
     )
     expired = await make_offer(
-        session, world.organisation, deadline=date.today() - timedelta(days=1)
+        session, world.organisation, deadline=paris_today() - timedelta(days=1)
     )
     draft = await make_offer(session, world.organisation, status="draft", published_at=None)
     by_email = await make_offer(

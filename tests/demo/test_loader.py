@@ -4,6 +4,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo.loader import GENERATED_COUNT, load_demo, load_seed_file, shift_to_today
+from tests.factories import paris_today
 
 TODAY = date(2026, 11, 22)
 
@@ -39,7 +40,7 @@ def test_shifting_keeps_intervals_and_opens_the_offer_today() -> None:
 async def test_the_api_serves_the_seed_offers_with_their_facts(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    organisations, offers = await load_demo(session, date.today())
+    organisations, offers = await load_demo(session, paris_today())
     assert organisations == 8
     assert offers == 4 + GENERATED_COUNT >= 34
 
@@ -80,7 +81,7 @@ async def test_the_api_serves_the_seed_offers_with_their_facts(
     start = date.fromisoformat(str(ditp["start_date"]))
     published = datetime.fromisoformat(str(ditp["published_at"])).date()
     assert (deadline - published, start - deadline) == (timedelta(days=34), timedelta(days=10))
-    assert deadline >= date.today()
+    assert deadline >= paris_today()
 
     labo = listed["LABOESS-2023-PROJCOLL"]
     assert (labo["contract_type"], labo["duration_months"]) == ("cdd", 12)

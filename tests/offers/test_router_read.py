@@ -1,10 +1,10 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import QueryCounter
-from tests.factories import bearer, make_key, make_offer, make_organisation
+from tests.factories import bearer, make_key, make_offer, make_organisation, paris_today
 
 
 async def test_list_shows_only_open_published_offers(
@@ -15,9 +15,9 @@ async def test_list_shows_only_open_published_offers(
     await make_offer(session, organisation, title="Brouillon", status="draft", published_at=None)
     await make_offer(session, organisation, title="Clôturée", status="closed")
     await make_offer(
-        session, organisation, title="Échue", deadline=date.today() - timedelta(days=2)
+        session, organisation, title="Échue", deadline=paris_today() - timedelta(days=2)
     )
-    last_day = await make_offer(session, organisation, title="Dernier jour", deadline=date.today())
+    last_day = await make_offer(session, organisation, title="Dernier jour", deadline=paris_today())
 
     response = await client.get("/v1/offers")
 
@@ -183,7 +183,7 @@ async def test_closed_and_expired_offers_stay_readable_as_closed(
 ) -> None:
     organisation = await make_organisation(session)
     closed = await make_offer(session, organisation, status="closed", closed_at=datetime.now(UTC))
-    expired = await make_offer(session, organisation, deadline=date.today() - timedelta(days=1))
+    expired = await make_offer(session, organisation, deadline=paris_today() - timedelta(days=1))
     for offer in (closed, expired):
         response = await client.get(f"/v1/offers/{offer.id}")
         assert response.status_code == 200
@@ -215,3 +215,20 @@ async def test_unknown_offer_is_a_problem_404(client: httpx.AsyncClient) -> None
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 404
     assert (await client.get("/v1/offers/not-a-uuid")).status_code == 422
+
+
+async def test_head_answers_like_get_without_a_body(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    organisation = await make_organisation(session)
+    offer = await make_offer(session, organisation)
+    get = await client.get(f"/v1/offers/{offer.id}")
+    head = await client.head(f"/v1/offers/{offer.id}")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+    cached = await client.head(
+        f"/v1/offers/{offer.id}", headers={"If-None-Match": get.headers["etag"]}
+    )
+    assert cached.status_code == 304
