@@ -45,7 +45,9 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-async def offer_csv(session: AsyncSession, principal: Principal, offer_id: uuid.UUID) -> bytes:
+async def offer_csv(
+    session: AsyncSession, principal: Principal, offer_id: uuid.UUID
+) -> tuple[bytes, uuid.UUID]:
     offer = await session.get(Offer, offer_id)
     if offer is None or not principal.may_write_for(offer.organisation_id):
         raise NotFound("No offer with this id.")
@@ -83,4 +85,4 @@ async def offer_csv(session: AsyncSession, principal: Principal, offer_id: uuid.
             ]
         )
     # A BOM so that spreadsheets open accented names correctly.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), offer.organisation_id

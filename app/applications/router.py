@@ -10,7 +10,7 @@ from pydantic import BaseModel, EmailStr
 from starlette.responses import Response, StreamingResponse
 
 from app.applications import export, service
-from app.applications.documents import content_disposition
+from app.applications.documents import ACCEPTED_TYPES, content_disposition
 from app.applications.models import (
     ApplicationCreated,
     ApplicationDetail,
@@ -59,6 +59,21 @@ def today(request: Request) -> date:
 
 StorageDep = Annotated[Storage, Depends(storage_of)]
 
+_ACCEPTED = ", ".join(ACCEPTED_TYPES)
+# The form's schema says "a file"; the encoding says which types the server accepts.
+DOCUMENT_ENCODING = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "encoding": {
+                    "cv": {"contentType": _ACCEPTED},
+                    "cover_letter": {"contentType": _ACCEPTED},
+                }
+            }
+        }
+    }
+}
+
 APPLY_DESCRIPTION = """
 Apply with `multipart/form-data`. `cv` is required, `cover_letter` optional; each is a
 PDF, DOCX or ODT of at most 10 MB (setting `VOCATION_MAX_DOCUMENT_BYTES`), recognised by its
@@ -87,7 +102,7 @@ to their account; a partner key records which partner site it came from.
     summary="Apply to an offer",
     description=APPLY_DESCRIPTION,
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
-    openapi_extra=OPTIONAL_CREDENTIALS,
+    openapi_extra=OPTIONAL_CREDENTIALS | DOCUMENT_ENCODING,
 )
 async def apply(
     request: Request,
@@ -99,12 +114,15 @@ async def apply(
     last_name: Annotated[Line, Form(max_length=100)],
     email: Annotated[EmailStr, Form(max_length=320)],
     consent: Annotated[bool, Form(description="Must be true.")],
-    cv: Annotated[UploadFile, File(description="PDF, DOCX or ODT; 10 MB at most.")],
+    cv: Annotated[
+        UploadFile,
+        File(description="Required. PDF, DOCX or ODT; 10 MB at most by default."),
+    ],
     phone: Annotated[str | None, Form(max_length=40, pattern=r"^\+?[0-9 .()-]{6,40}$")] = None,
     message: Annotated[LongText | None, Form(max_length=5000)] = None,
     keep_for_future_offers: Annotated[bool, Form()] = False,
     cover_letter: Annotated[
-        UploadFile | None, File(description="PDF, DOCX or ODT; 10 MB at most.")
+        UploadFile | None, File(description="Optional. PDF, DOCX or ODT; 10 MB at most by default.")
     ] = None,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
@@ -311,7 +329,8 @@ async def export_csv(
     principal: Recruiter,
     offer_id: Annotated[uuid.UUID, Path(description="The offer's id.")],
 ) -> Response:
-    body = await export.offer_csv(session, principal, offer_id)
+    body, organisation_id = await export.offer_csv(session, principal, offer_id)
+    await service.audit(session, principal, "applications.export", organisation_id=organisation_id)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

@@ -16,8 +16,9 @@ from app.core.db import get_database
 from app.core.errors import Forbidden, Unauthorized
 
 # For routes that anyone may call and that do more with credentials: the empty
-# requirement tells clients (and schemathesis) that sending none is fine.
-OPTIONAL_CREDENTIALS: dict[str, Any] = {"security": [{"HTTPBearer": []}, {}]}
+# requirement tells clients (and schemathesis) that sending none is fine. FastAPI appends
+# it to the route's own Bearer requirement.
+OPTIONAL_CREDENTIALS: dict[str, Any] = {"security": [{}]}
 
 CANDIDATE = "candidate"
 FOLLOW_UP = "follow_up"

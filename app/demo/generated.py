@@ -116,8 +116,9 @@ def generated_offers(count: int, today: date) -> list[dict[str, Any]]:
             "remote": ["none", "partial", "partial", "full"][index % 4],
             "education_level": education,
             "experience_years_min": [0, 1, 2, 3, 5][index % 5],
-            "apply_via": "email",
-            "apply_email": f"recrutement+demo{index + 1}@example.org",
+            # Half take applications here, so the demo shows the whole apply flow.
+            "apply_via": "platform" if index % 2 == 0 else "email",
+            "apply_email": None if index % 2 == 0 else f"recrutement+demo{index + 1}@example.org",
             "published_at": f"{published.isoformat()}T{8 + index % 10:02d}:00:00+00:00",
             "status": "published",
         }

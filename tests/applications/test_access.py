@@ -126,6 +126,41 @@ EXPECTED = {
         "partner": 403,
         "admin": 403,
     },
+    "apply": {
+        "anonymous": 201,
+        "candidate_a": 201,
+        "candidate_b": 201,
+        "follow_up": 403,
+        "other_follow_up": 403,
+        "recruiter": 403,
+        "other_recruiter": 403,
+        "partner": 201,
+        "admin": 403,
+    },
+    "export": {
+        "anonymous": 401,
+        "candidate_a": 200,
+        "candidate_b": 200,
+        "follow_up": 403,
+        "other_follow_up": 403,
+        "recruiter": 403,
+        "other_recruiter": 403,
+        "partner": 403,
+        "admin": 403,
+    },
+    # Candidate A erases first, which kills the follow-up token of A's application (401);
+    # B's erasure kills the other one.
+    "erase": {
+        "anonymous": 401,
+        "candidate_a": 204,
+        "candidate_b": 204,
+        "follow_up": 401,
+        "other_follow_up": 401,
+        "recruiter": 403,
+        "other_recruiter": 403,
+        "partner": 403,
+        "admin": 403,
+    },
     "me": {
         "anonymous": 401,
         "candidate_a": 200,
@@ -171,6 +206,14 @@ async def test_authorisation_matrix(
             if response.status_code == 200:
                 # Reopen the state for the next actor: withdraw is final otherwise.
                 await _reset(client, world, actors)
+        elif route == "apply":
+            response = await apply(
+                client, world.offer.id, email=f"{actor}-applies@example.org", headers=headers
+            )
+        elif route == "export":
+            response = await client.get("/v1/me/export", headers=headers)
+        elif route == "erase":
+            response = await client.delete("/v1/me", headers=headers)
         else:
             response = await client.get("/v1/me", headers=headers)
         assert response.status_code == expected, (route, actor, response.text)

@@ -103,7 +103,7 @@ async def test_download_is_an_audited_attachment(
     assert len((await session.execute(select(AuditEvent))).scalars().all()) == 1
 
 
-async def test_csv_export(client: httpx.AsyncClient, world: World) -> None:
+async def test_csv_export(client: httpx.AsyncClient, session: AsyncSession, world: World) -> None:
     await apply(client, world.offer.id, first_name='=HYPERLINK("x")', email="a@example.org")
     await apply(
         client, world.offer.id, first_name="Élodie", email="e@example.org", cover_letter=letter()
@@ -115,6 +115,10 @@ async def test_csv_export(client: httpx.AsyncClient, world: World) -> None:
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"].startswith("attachment;")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    audit = (await session.execute(select(AuditEvent))).scalars().all()
+    assert [(a.action, a.organisation_id) for a in audit] == [
+        ("applications.export", world.organisation.id)
+    ]
     assert [row["first_name"] for row in rows] == ['\'=HYPERLINK("x")', "Élodie"]
     assert [row["documents"] for row in rows] == ["1", "2"]
     assert rows[1]["email"] == "e@example.org"

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -103,3 +104,12 @@ def test_the_installed_command_creates_and_revokes_keys(cli_database: str) -> No
     revoked = run("keys", "revoke", secret[:12])
     assert revoked.returncode == 0, revoked.stderr
     assert _keys(cli_database)[0].revoked_at is not None
+
+
+def test_purge_prints_what_it_did(cli_database: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"VOCATION_UPLOAD_DIR": str(tmp_path / "uploads")}
+    first = runner.invoke(cli, ["purge"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "applications deleted: 0" in first.stdout
+    assert "documents deleted: 0" in first.stdout
