@@ -2,7 +2,6 @@
 HTTP server (so boto3's requests, errors and streaming bodies are the real ones)."""
 
 import asyncio
-import functools
 import hashlib
 import os
 import random
@@ -10,13 +9,11 @@ import stat
 import threading
 import tracemalloc
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from app.core.config import Settings
 from app.core.storage import (
@@ -29,36 +26,12 @@ from app.core.storage import (
     StoredObject,
     storage_from_settings,
 )
+from tests.s3 import BUCKET, REGION
+from tests.s3 import s3_client as _s3_client
 
-BUCKET = "vocation-tests"
-REGION = "us-east-1"
 KiB = 1024
 MiB = 1024 * KiB
 PDF = "application/pdf"
-
-
-@functools.cache
-def _s3_client(endpoint: str) -> Any:
-    """A client that looks at the bucket directly, not through the storage under test."""
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    # Port 0: the OS picks a free port at bind time, so parallel runs cannot collide.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    _s3_client(endpoint).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
 
 
 def _s3_storage(endpoint: str, bucket: str = BUCKET) -> S3Storage:
