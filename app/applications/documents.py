@@ -9,6 +9,7 @@ recruiters, with its extension forced to match that detected type.
 import lzma
 import os
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -29,6 +30,9 @@ _PDF_HEADER_WINDOW = 1024
 _ZIP_HEADER = b"PK\x03\x04"
 # Each central-directory record starts with this signature, and zipfile insists on it.
 _CENTRAL_DIRECTORY_RECORD = b"PK\x01\x02"
+_END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
+_END_RECORD_LENGTH = 22
+_MAX_CENTRAL_DIRECTORY_BYTES = 1024 * 1024
 # Windows PE, ELF, Mach-O (32/64-bit, both byte orders, universal) and scripts. Checked
 # before the PDF header so that an executable cannot pass as a PDF by carrying `%PDF-` in
 # its first kilobyte.
@@ -113,6 +117,10 @@ def _detect_zip(file: BinaryIO, *, max_unpacked_bytes: int, max_entries: int) ->
     # signatures first bounds that work, whatever the end record claims.
     if _count_occurrences(file, _CENTRAL_DIRECTORY_RECORD) > max_entries:
         raise DocumentRejected(422, f"archive has more than {max_entries} entries")
+    # zipfile also holds the whole central directory in memory, comments and extra fields
+    # included: a 10 MB upload could make it hold 10 MB. Real documents need a few KB.
+    if _central_directory_size(file) > _MAX_CENTRAL_DIRECTORY_BYTES:
+        raise DocumentRejected(422, "archive directory too large for a document")
     file.seek(0)
     # zipfile trusts the central directory and ignores the sizes in the local headers, which
     # a crafted archive can set to anything. That is acceptable because we never extract:
@@ -131,6 +139,22 @@ def _detect_zip(file: BinaryIO, *, max_unpacked_bytes: int, max_entries: int) ->
     if all(name in names for name in _DOCX_ENTRIES):
         return DOCX
     raise DocumentRejected(415, UNSUPPORTED)
+
+
+def _central_directory_size(file: BinaryIO) -> int:
+    """The size the end-of-central-directory record declares (0 when there is none: zipfile
+    then refuses the archive). ZIP64 archives, which no document of this size needs, count
+    as too large."""
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    tail_length = min(size, _END_RECORD_LENGTH + 0xFFFF)
+    file.seek(size - tail_length)
+    tail = file.read(tail_length)
+    position = tail.rfind(_END_OF_CENTRAL_DIRECTORY)
+    if position < 0 or position + _END_RECORD_LENGTH > len(tail):
+        return 0
+    (directory_size,) = struct.unpack_from("<I", tail, position + 12)
+    return int(directory_size)
 
 
 def _count_occurrences(file: BinaryIO, needle: bytes) -> int:

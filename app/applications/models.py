@@ -71,6 +71,8 @@ class Application(SQLModel, table=True):
     follow_up_token_hash: str | None = Column(default=None, sa_type=sa.String(64), unique=True)
     last_candidate_action_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
     erased_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    # When it reached hired, rejected or withdrawn: the process ended for this person.
+    ended_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Column(default=1)
@@ -168,8 +170,10 @@ class ApplicationDetail(ApplicationSummary):
     message: str | None
     consent_at: datetime
     keep_for_future_offers: bool
-    retention_until: datetime | None = Field(
-        description="When the data will be deleted; null while the offer is still open."
+    retention_until: datetime = Field(
+        description="When the data will be deleted (`vocation purge`). It may move: a "
+        "closing offer or a final status brings it closer; it is never more than two years "
+        "after the candidate's last action."
     )
     source_partner: bool = Field(description="Whether a partner site sent it.")
     documents: list[DocumentPublic]

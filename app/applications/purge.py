@@ -53,8 +53,9 @@ async def expired_applications(
             offer_closed_at=closed_at,
             offer_deadline=deadline,
             zone=zone,
+            final_status_at=application.ended_at,
         )
-        if until is not None and until <= now:
+        if until <= now:
             expired.append(application)
     return expired
 

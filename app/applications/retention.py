@@ -1,8 +1,10 @@
-"""How long application data is kept (RGPD), and the purge that enforces it.
+"""How long application data is kept (RGPD).
 
-Without consent to be kept for future offers, data goes three months after the offer's
-process ends (it was closed, or its deadline passed); with that consent, two years after
-the candidate's last action.
+Without consent to be kept for future offers, data goes three months after the process
+ends: the offer was closed, its deadline passed, or the application itself reached a final
+status (hired, rejected, withdrawn). With that consent, two years after the candidate's
+last action. Never longer than two years after that last action, even for an offer that
+stays open with no deadline. Months are counted on the Paris calendar.
 """
 
 import calendar
@@ -14,6 +16,7 @@ KEEP_MONTHS_WITH_CONSENT = 24
 
 
 def add_months(moment: datetime, months: int) -> datetime:
+    """Calendar months, in ``moment``'s own zone (give it a Paris time for French dates)."""
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
@@ -33,6 +36,10 @@ def process_end(
     return min(ends) if ends else None
 
 
+def _months_later(moment: datetime, months: int, zone: ZoneInfo) -> datetime:
+    return add_months(moment.astimezone(zone), months).astimezone(UTC)
+
+
 def retention_until(
     *,
     keep_for_future_offers: bool,
@@ -41,8 +48,19 @@ def retention_until(
     offer_closed_at: datetime | None,
     offer_deadline: date | None,
     zone: ZoneInfo,
-) -> datetime | None:
+    final_status_at: datetime | None = None,
+) -> datetime:
+    longest = _months_later(last_candidate_action_at, KEEP_MONTHS_WITH_CONSENT, zone)
     if keep_for_future_offers:
-        return add_months(last_candidate_action_at, KEEP_MONTHS_WITH_CONSENT)
-    end = process_end(offer_status, offer_closed_at, offer_deadline, zone)
-    return add_months(end, KEEP_MONTHS_AFTER_PROCESS) if end else None
+        return longest
+    ends = [
+        end
+        for end in (
+            process_end(offer_status, offer_closed_at, offer_deadline, zone),
+            final_status_at,
+        )
+        if end is not None
+    ]
+    if not ends:
+        return longest
+    return min(longest, _months_later(min(ends), KEEP_MONTHS_AFTER_PROCESS, zone))

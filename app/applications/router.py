@@ -1,6 +1,7 @@
 """Applying to an offer, and reading and moving applications."""
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from app.applications.models import (
 from app.core import idempotency
 from app.core.api_keys import Role
 from app.core.db import SessionDep
-from app.core.errors import FieldError, Forbidden, Unprocessable, problem_responses
+from app.core.errors import FieldError, Forbidden, NotFound, Unprocessable, problem_responses
 from app.core.fields import Line, LongText
 from app.core.http import json_response
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
@@ -34,7 +35,7 @@ from app.core.security import (
     Principal,
     require_roles,
 )
-from app.core.storage import Storage
+from app.core.storage import ObjectNotFound, Storage
 
 router = APIRouter(tags=["applications"])
 
@@ -160,7 +161,9 @@ async def apply(
         fingerprint = idempotency.fingerprint([who, repr(candidature), digests])
         replay = await idempotency.claim(session, *claim, fingerprint)
         if replay is not None:
-            return Response(replay.body, status_code=replay.status, media_type="application/json")
+            return json_response(
+                await service.replay_created(session, replay.body), status_code=replay.status
+            )
     try:
         offer = await service.check_offer_open(session, offer_id, today(request))
         created = await service.apply(
@@ -269,7 +272,7 @@ async def download_document(
             document_id=document.id,
         )
     return StreamingResponse(
-        storage.open(document.storage_key),
+        await _opened(storage, document.storage_key),
         media_type=document.content_type,
         headers={
             "Content-Disposition": content_disposition(document.file_name),
@@ -278,6 +281,25 @@ async def download_document(
             "Cache-Control": "private, no-store",
         },
     )
+
+
+async def _opened(storage: Storage, key: str) -> AsyncIterator[bytes]:
+    """The stream, with its first chunk already read: a missing object must be a 404 before
+    the 200 and its headers are sent, not an empty file."""
+    stream = storage.open(key)
+    try:
+        first = await anext(stream)
+    except ObjectNotFound:
+        raise NotFound("This document is no longer available.") from None
+    except StopAsyncIteration:
+        first = b""
+
+    async def chained() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in stream:
+            yield chunk
+
+    return chained()
 
 
 @router.patch(
@@ -313,6 +335,23 @@ async def withdraw(
     application = await service.load_visible(session, principal, application_id)
     await service.withdraw(session, application)
     return _private(await service.detail(session, application, zone_of(request)))
+
+
+@router.delete(
+    "/applications/{application_id}",
+    status_code=204,
+    summary="Erase an application (the candidate)",
+    description="For the candidate signed in or holding the follow-up token: deletes the "
+    "application's personal data and files; the recruiter then sees it as erased.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def erase_application(
+    session: SessionDep, storage: StorageDep, principal: Candidate, application_id: ApplicationId
+) -> Response:
+    application = await service.load_visible(session, principal, application_id)
+    await service.erase(session, storage, [application])
+    await session.commit()
+    return Response(status_code=204)
 
 
 @router.get(

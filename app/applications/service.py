@@ -6,6 +6,7 @@ anything else is "not found".
 """
 
 import hashlib
+import json
 import logging
 import secrets
 import uuid
@@ -178,17 +179,19 @@ async def apply(
         follow_up_token_hash=hash_key(token),
         last_candidate_action_at=now,
     )
+    # Files first, outside any transaction: an upload may take seconds, and holding a
+    # connection (or SQLite's write lock) that long would stall everyone else.
+    await session.commit()
     stored_keys: list[str] = []
     try:
-        session.add(application)
-        await session.flush()
+        documents_rows = []
         for checked in files:
             key = f"applications/{uuid.uuid4().hex}"
             stored_keys.append(key)
             stored = await storage.save(
                 key, _chunks(checked.upload), content_type=checked.content_type, max_bytes=max_bytes
             )
-            session.add(
+            documents_rows.append(
                 ApplicationDocument(
                     application_id=application.id,
                     kind=checked.kind.value,
@@ -199,6 +202,10 @@ async def apply(
                     sha256=stored.sha256,
                 )
             )
+        session.add(application)
+        # No ORM relationship orders the inserts: the application goes first.
+        await session.flush()
+        session.add_all(documents_rows)
         session.add(
             ApplicationEvent(
                 application_id=application.id,
@@ -206,12 +213,12 @@ async def apply(
                 actor="candidate",
             )
         )
-        created = ApplicationCreated(
-            id=application.id, status=ApplicationStatus.received, follow_up_token=token
-        )
         if idempotency_key is not None:
+            # The follow-up token is a secret: the recorded answer leaves it out, and a
+            # replay gets a fresh one (see ``replay_created``).
             scope, key = idempotency_key
-            await idempotency.record(session, scope, key, 201, created.model_dump_json())
+            recorded = {"id": str(application.id), "status": ApplicationStatus.received.value}
+            await idempotency.record(session, scope, key, 201, json.dumps(recorded))
         await session.commit()
     except BaseException as error:
         await session.rollback()
@@ -222,7 +229,24 @@ async def apply(
         if isinstance(error, ObjectTooLarge):
             raise documents_too_large(max_bytes) from None
         raise
-    return created
+    return ApplicationCreated(
+        id=application.id, status=ApplicationStatus.received, follow_up_token=token
+    )
+
+
+async def replay_created(session: AsyncSession, recorded: str) -> ApplicationCreated:
+    """The answer to a retried application: the same application, with a new follow-up
+    token (the first one was never stored; the retry means it was probably lost)."""
+    data = json.loads(recorded)
+    application = await session.get(Application, uuid.UUID(data["id"]))
+    if application is None or application.erased_at is not None:
+        raise NotFound("This application no longer exists.")
+    token = FOLLOW_UP_PREFIX + secrets.token_urlsafe(32)
+    application.follow_up_token_hash = hash_key(token)
+    await session.commit()
+    return ApplicationCreated(
+        id=application.id, status=ApplicationStatus(application.status), follow_up_token=token
+    )
 
 
 async def _delete_quietly(storage: Storage, key: str) -> None:
@@ -325,6 +349,7 @@ async def detail(
             offer_closed_at=offer.closed_at,
             offer_deadline=offer.deadline,
             zone=zone,
+            final_status_at=application.ended_at,
         ),
         source_partner=application.partner_key_id is not None,
         documents=[
@@ -471,8 +496,8 @@ async def _move(
         "updated_at": now,
         "version": version + 1,
     }
-    if actor == "candidate":
-        values["last_candidate_action_at"] = now
+    if target not in OPEN_STATUSES:
+        values["ended_at"] = now
     result = await session.execute(
         update(Application)
         .where(col(Application.id) == application.id, col(Application.version) == version)

@@ -150,8 +150,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         # FastAPI's word for a body it could not decode; to a client it is one more
         # unprocessable body, answered like every other.
         body_error = Unprocessable(
-            "The body could not be parsed: send UTF-8 JSON.",
-            errors=[FieldError(field="body", message="not valid JSON")],
+            "The body could not be parsed: send UTF-8 JSON, or well-formed form data "
+            "within the documented limits.",
+            errors=[FieldError(field="body", message="could not be parsed")],
         )
         return problem_response(body_error.problem())
     headers = dict(exc.headers or {})

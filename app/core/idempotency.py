@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,8 @@ from app.core.errors import Conflict, FieldError, Unprocessable
 from app.core.types import UTCDateTime, utcnow
 
 IN_PROGRESS = "in_progress"
+# No request runs this long (uploads included); an older claim was left by a crash.
+ABANDONED_AFTER = timedelta(minutes=10)
 DONE = "done"
 
 
@@ -72,6 +74,11 @@ async def claim(session: AsyncSession, scope: str, key: str, request_hash: str) 
             errors=[FieldError(field="Idempotency-Key", message="reused with another body")],
         )
     if existing.state != DONE or existing.response_status is None:
+        if existing.created_at < utcnow() - ABANDONED_AFTER:
+            # The process that claimed it died mid-way: this request takes over.
+            existing.created_at = utcnow()
+            await session.commit()
+            return None
         raise _in_progress()
     return Replay(existing.response_status, existing.response_body or "")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 16:57:21.777382
+Create Date: 2026-11-22 17:33:55.897164
 """
 
 from collections.abc import Sequence
@@ -102,6 +102,7 @@ def upgrade() -> None:
             "last_candidate_action_at", app.core.types.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("erased_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),

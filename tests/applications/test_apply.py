@@ -1,3 +1,4 @@
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.models import Application, ApplicationDocument
+from app.core.idempotency import IdempotencyRecord
 from tests.applications.conftest import World, apply, candidate_token, letter
 from tests.applications.files import odt, pdf, zip_bomb
 from tests.factories import bearer, make_offer, paris_today
@@ -192,9 +194,19 @@ async def test_idempotent_retry_creates_one_application(
     first = await apply(client, world.offer.id, headers=key)
     second = await apply(client, world.offer.id, headers=key)
     assert first.status_code == second.status_code == 201
-    assert first.json() == second.json()
+    assert first.json()["id"] == second.json()["id"]
     assert await count(session, Application) == 1
     assert len(stored_files(upload_dir)) == 1
+
+    # The token is never stored in clear: the replay hands out a new one, and the first
+    # (presumed lost) stops working.
+    url = f"/v1/applications/{first.json()['id']}"
+    old_token, new_token = first.json()["follow_up_token"], second.json()["follow_up_token"]
+    assert old_token != new_token
+    assert (await client.get(url, headers=bearer(new_token))).status_code == 200
+    assert (await client.get(url, headers=bearer(old_token))).status_code == 401
+    recorded = (await session.execute(select(IdempotencyRecord))).scalars().all()
+    assert all("app_" not in (record.response_body or "") for record in recorded)
 
     other_body = await apply(client, world.offer.id, headers=key, first_name="Dominique")
     assert other_body.status_code == 422
@@ -223,3 +235,27 @@ async def test_partner_and_candidate_and_recruiter_keys(
         client, world.offer.id, email="x@example.org", headers=bearer(world.recruiter)
     )
     assert as_recruiter.status_code == 403
+
+
+async def test_concurrent_identical_requests_create_one_application(
+    client: httpx.AsyncClient, session: AsyncSession, world: World, upload_dir: Path
+) -> None:
+    key = {"Idempotency-Key": "double-click"}
+    responses = await asyncio.gather(
+        *[apply(client, world.offer.id, headers=key) for _ in range(4)]
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses.count(201) >= 1
+    assert set(statuses) <= {201, 409}
+    for response in responses:
+        if response.status_code == 409:
+            assert response.headers["retry-after"]
+    assert await count(session, Application) == 1
+    assert len(stored_files(upload_dir)) == 1
+
+
+async def test_the_deadline_day_itself_still_takes_applications(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    last_day = await make_offer(session, world.organisation, deadline=paris_today())
+    assert (await apply(client, last_day.id)).status_code == 201

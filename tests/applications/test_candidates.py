@@ -1,7 +1,8 @@
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.models import Application, ApplicationDocument
@@ -121,3 +122,55 @@ async def test_erasure_removes_account_rows_and_files(
     # The follow-up token died with the data.
     follow_up = bearer(created.json()["follow_up_token"])
     assert (await client.get(f"/v1/applications/{row.id}", headers=follow_up)).status_code == 401
+
+
+async def test_an_expired_candidate_token_is_401(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    token = await candidate_token(client, "late@example.org")
+    await session.execute(update(CandidateToken).values(expires_at=datetime.now(UTC)))
+    await session.commit()
+    response = await client.get("/v1/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+async def test_a_candidate_without_account_erases_with_the_follow_up_token(
+    client: httpx.AsyncClient, session: AsyncSession, world: World, upload_dir: Path
+) -> None:
+    created = await apply(client, world.offer.id, cover_letter=letter())
+    url = f"/v1/applications/{created.json()['id']}"
+    token = bearer(created.json()["follow_up_token"])
+    assert (await client.delete(url, headers=bearer(world.recruiter))).status_code == 403
+    assert (await client.delete(url, headers=token)).status_code == 204
+    assert stored_files(upload_dir) == []
+    assert (await client.get(url, headers=token)).status_code == 401
+    seen = (await client.get(url, headers=bearer(world.recruiter))).json()
+    assert seen["erased"] is True
+    assert seen["email"] is None
+
+
+async def test_withdrawing_ends_the_process_and_shortens_retention(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    created = await apply(client, world.offer.id, keep_for_future_offers="false")
+    url = f"/v1/applications/{created.json()['id']}"
+    token = bearer(created.json()["follow_up_token"])
+    before = (await client.get(url, headers=token)).json()["retention_until"]
+    withdrawn = (await client.post(f"{url}/withdraw", headers=token)).json()
+    assert withdrawn["retention_until"] < before
+
+
+async def test_a_missing_stored_file_is_404_not_an_empty_200(
+    client: httpx.AsyncClient, world: World, upload_dir: Path
+) -> None:
+    created = await apply(client, world.offer.id)
+    url = f"/v1/applications/{created.json()['id']}"
+    document = (await client.get(url, headers=bearer(world.recruiter))).json()["documents"][0]
+    for path in stored_files(upload_dir):
+        path.unlink()
+    response = await client.get(
+        f"{url}/documents/{document['id']}", headers=bearer(world.recruiter)
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"

@@ -334,3 +334,20 @@ def test_content_disposition_cannot_split_the_header() -> None:
     assert "\r" not in value
     assert "\n" not in value
     assert value.isascii()
+
+
+def test_a_huge_central_directory_is_refused_before_zipfile_reads_it() -> None:
+    """Entry comments fill the central directory: zipfile would hold it all in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        for index in range(40):
+            info = zipfile.ZipInfo(f"word/media/{index}.bin")
+            info.comment = b"c" * 60_000
+            archive.writestr(info, b"x")
+    buffer.seek(0)
+    with pytest.raises(DocumentRejected) as rejected:
+        detect_type(buffer, max_bytes=10 * 1024 * 1024)
+    assert rejected.value.status == 422
+    assert buffer.tell() == 0

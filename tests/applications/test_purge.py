@@ -21,6 +21,22 @@ from tests.factories import bearer
 PARIS = ZoneInfo("Europe/Paris")
 
 
+def test_months_are_counted_on_the_paris_calendar() -> None:
+    common: dict[str, Any] = {
+        "keep_for_future_offers": False,
+        "last_candidate_action_at": datetime(2026, 1, 5, tzinfo=UTC),
+        "offer_status": "published",
+        "offer_closed_at": None,
+        "zone": PARIS,
+    }
+    # The deadline day 28 February ends at midnight in Paris; three months later is the
+    # end of 28 May in Paris (summer time), not an hour into 29 May.
+    feb = retention_until(offer_deadline=date(2026, 2, 28), **common)
+    assert feb.astimezone(PARIS) == datetime(2026, 6, 1, 0, 0, tzinfo=PARIS)
+    sept = retention_until(offer_deadline=date(2026, 9, 30), **common)
+    assert sept.astimezone(PARIS) == datetime(2027, 1, 1, 0, 0, tzinfo=PARIS)
+
+
 def test_add_months_clamps_to_the_month_end() -> None:
     assert add_months(datetime(2026, 11, 30, tzinfo=UTC), 3) == datetime(2027, 2, 28, tzinfo=UTC)
     assert add_months(datetime(2026, 1, 15, tzinfo=UTC), 24) == datetime(2028, 1, 15, tzinfo=UTC)
@@ -36,7 +52,17 @@ def test_retention_rules() -> None:
         offer_deadline=None,
         **common,
     )
-    assert open_offer is None
+    # An offer that stays open with no deadline: capped at two years after the last action.
+    assert open_offer == datetime(2028, 3, 1, 10, tzinfo=UTC)
+    rejected = retention_until(
+        keep_for_future_offers=False,
+        offer_status="published",
+        offer_closed_at=None,
+        offer_deadline=None,
+        final_status_at=datetime(2026, 5, 2, 8, tzinfo=UTC),
+        **common,
+    )
+    assert rejected == datetime(2026, 8, 2, 8, tzinfo=UTC)
     closed = retention_until(
         keep_for_future_offers=False,
         offer_status="closed",
@@ -91,9 +117,10 @@ async def test_purge_deletes_rows_and_files_past_retention_once(
     detail = await client.get(
         f"/v1/applications/{short.json()['id']}", headers=bearer(world.recruiter)
     )
-    assert detail.json()["retention_until"] == "2026-04-10T09:00:00Z"
+    # 10:00 in Paris (winter) three months later is 10:00 in Paris (summer): 08:00 UTC.
+    assert detail.json()["retention_until"] == "2026-04-10T08:00:00Z"
 
-    after = await purge(session, storage, datetime(2026, 4, 10, 9, 1, tzinfo=UTC), PARIS, 24)
+    after = await purge(session, storage, datetime(2026, 4, 10, 8, 1, tzinfo=UTC), PARIS, 24)
     assert (after.applications, after.documents) == (1, 2)
     assert len(stored_files(upload_dir)) == 1
     remaining = (await session.execute(select(Application))).scalars().all()
@@ -103,7 +130,7 @@ async def test_purge_deletes_rows_and_files_past_retention_once(
     documents = (await session.execute(select(ApplicationDocument))).scalars().all()
     assert {str(d.application_id) for d in documents} == {kept.json()["id"]}
 
-    again = await purge(session, storage, datetime(2026, 4, 10, 9, 1, tzinfo=UTC), PARIS, 24)
+    again = await purge(session, storage, datetime(2026, 4, 10, 8, 1, tzinfo=UTC), PARIS, 24)
     assert (again.applications, again.documents) == (0, 0)
 
     much_later = datetime.now(UTC) + timedelta(days=2 * 366)
