@@ -14,9 +14,10 @@ from app.candidates import service as candidates
 from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
-from app.core.errors import FieldError, Problem, install_error_handlers
+from app.core.errors import FieldError, Problem, install_error_handlers, problem_responses
 from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
+from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
@@ -44,6 +45,9 @@ keys are bound to one organisation and write only its offers; partner keys read.
 | request body | 1 MiB | `VOCATION_MAX_BODY_BYTES` | 413 |
 | each uploaded document (CV, cover letter) | 10 MB | `VOCATION_MAX_DOCUMENT_BYTES` | 413 |
 | unpacked size of a DOCX or ODT | 50 MB | `VOCATION_MAX_UNPACKED_DOCUMENT_BYTES` | 422 |
+| sign-ins and sign-ups per client address | 10 a minute | `VOCATION_RATE_LIMIT_SIGN_IN` | 429 |
+| applications per client address | 20 a minute | `VOCATION_RATE_LIMIT_APPLY` | 429 |
+| any request per client address | 6,000 a minute | `VOCATION_RATE_LIMIT_DEFAULT` | 429 |
 | one-line texts (title, name, city…) | 200 characters | — | 422 |
 | markdown texts (description, missions, profile) | 20,000 characters | — | 422 |
 """
@@ -91,9 +95,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Room for a CV, a cover letter and the form fields around them.
         larger_limits={UPLOAD_PATH: 2 * settings.max_document_bytes + 256 * 1024},
     )
+    app.add_middleware(
+        RateLimit, rules=rate_rules(settings), storage_url=settings.rate_limit_storage_url
+    )
     app.add_middleware(SplitCORS, write_origins=settings.cors_write_origins)
     _document_problems(app)
     return app
+
+
+def rate_rules(settings: Settings) -> list[Rule]:
+    rules = [
+        rule("sign-in", "POST", r"^/v1/(auth/token|candidates)$", settings.rate_limit_sign_in),
+        rule("apply", "POST", UPLOAD_PATH.pattern, settings.rate_limit_apply),
+        rule("any", "", r"^/", settings.rate_limit_default),
+    ]
+    return [current for current in rules if current is not None]
 
 
 def _document_problems(app: FastAPI) -> None:
@@ -114,6 +130,11 @@ def _document_problems(app: FastAPI) -> None:
         problem = Problem.model_json_schema(ref_template=template)
         problem.pop("$defs", None)
         schemas["Problem"] = problem
+        # The per-address limit applies to every route.
+        too_many = problem_responses(429)[429]
+        for item in schema["paths"].values():
+            for operation in item.values():
+                operation["responses"].setdefault("429", too_many)
         app.openapi_schema = schema
         return schema
 

@@ -61,6 +61,22 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest unpacked size of a DOCX or ODT (zip bombs are refused).",
     )
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="Where request counters live: memory:// (one process) or "
+        "redis://host:6379 (shared by every worker).",
+    )
+    rate_limit_sign_in: str = Field(
+        default="10/minute",
+        description="Sign-ins and sign-ups per client address; empty turns it off.",
+    )
+    rate_limit_apply: str = Field(
+        default="20/minute", description="Applications per client address; empty turns it off."
+    )
+    rate_limit_default: str = Field(
+        default="6000/minute",
+        description="Any request, per client address; empty turns it off (benchmarks).",
+    )
     idempotency_hours: int = Field(
         default=24, ge=1, description="How long Idempotency-Key responses are kept."
     )
