@@ -1,6 +1,7 @@
 """Candidate accounts: sign-up, sign-in (short-lived tokens), and token resolution."""
 
 import asyncio
+import functools
 import secrets
 import uuid
 from collections.abc import Callable
@@ -33,8 +34,12 @@ async def _in_password_pool(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_password_pool, function, *args)
 
 
-# Verified against when the e-mail is unknown, so both answers take as long.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both answers take as long. Made on
+    first use: an Argon2 hash costs 64 MiB, which start-up need not pay."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
 
 _TOKEN_LOOKUP = select(col(CandidateToken.candidate_id), col(CandidateToken.expires_at)).where(
     col(CandidateToken.token_hash) == bindparam("token_hash")
@@ -66,7 +71,7 @@ async def sign_in(
             select(Candidate).where(col(Candidate.email) == normalise_email(email))
         )
     ).scalar_one_or_none()
-    stored = candidate.password_hash if candidate else _DUMMY_HASH
+    stored = candidate.password_hash if candidate else await _in_password_pool(_dummy_hash)
     try:
         await _in_password_pool(_hasher.verify, stored, password)
     except VerificationError:
