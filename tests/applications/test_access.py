@@ -126,6 +126,29 @@ EXPECTED = {
         "partner": 403,
         "admin": 403,
     },
+    "my_applications": {
+        "anonymous": 401,
+        "candidate_a": 200,
+        "candidate_b": 200,
+        "follow_up": 403,
+        "other_follow_up": 403,
+        "recruiter": 403,
+        "other_recruiter": 403,
+        "partner": 403,
+        "admin": 403,
+    },
+    # Candidate A erases their own application first; its follow-up token dies with it.
+    "erase_one": {
+        "anonymous": 401,
+        "candidate_a": 204,
+        "candidate_b": 404,
+        "follow_up": 401,
+        "other_follow_up": 404,
+        "recruiter": 403,
+        "other_recruiter": 403,
+        "partner": 403,
+        "admin": 403,
+    },
     "apply": {
         "anonymous": 201,
         "candidate_a": 201,
@@ -210,6 +233,10 @@ async def test_authorisation_matrix(
             response = await apply(
                 client, world.offer.id, email=f"{actor}-applies@example.org", headers=headers
             )
+        elif route == "my_applications":
+            response = await client.get("/v1/me/applications", headers=headers)
+        elif route == "erase_one":
+            response = await client.delete(app_url, headers=headers)
         elif route == "export":
             response = await client.get("/v1/me/export", headers=headers)
         elif route == "erase":
