@@ -2,12 +2,10 @@
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
-from pydantic import BaseModel, EmailStr
+from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
+from pydantic import EmailStr
 from starlette.responses import Response, StreamingResponse
 
 from app.applications import export, service
@@ -22,10 +20,11 @@ from app.applications.models import (
 )
 from app.core import idempotency
 from app.core.api_keys import Role
+from app.core.clock import Today, zone_of
 from app.core.db import SessionDep
 from app.core.errors import FieldError, Forbidden, NotFound, Unprocessable, problem_responses
 from app.core.fields import Line, LongText
-from app.core.http import json_response
+from app.core.http import json_response, private_json
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import (
     CANDIDATE,
@@ -35,7 +34,7 @@ from app.core.security import (
     Principal,
     require_roles,
 )
-from app.core.storage import ObjectNotFound, Storage
+from app.core.storage import ObjectNotFound, Storage, StorageDep
 
 router = APIRouter(tags=["applications"])
 
@@ -44,21 +43,6 @@ Reader = Annotated[Principal, require_roles(Role.admin, Role.recruiter, CANDIDAT
 Recruiter = Annotated[Principal, require_roles(Role.admin, Role.recruiter)]
 Candidate = Annotated[Principal, require_roles(CANDIDATE, FOLLOW_UP)]
 
-
-def storage_of(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
-    return storage
-
-
-def zone_of(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.settings.timezone)
-
-
-def today(request: Request) -> date:
-    return datetime.now(zone_of(request)).date()
-
-
-StorageDep = Annotated[Storage, Depends(storage_of)]
 
 _ACCEPTED = ", ".join(ACCEPTED_TYPES)
 # The form's schema says "a file"; the encoding says which types the server accepts.
@@ -111,6 +95,7 @@ async def apply(
     storage: StorageDep,
     principal: OptionalPrincipal,
     offer_id: Annotated[uuid.UUID, Path(description="The offer's id.")],
+    day: Today,
     first_name: Annotated[Line, Form(max_length=100)],
     last_name: Annotated[Line, Form(max_length=100)],
     email: Annotated[EmailStr, Form(max_length=320)],
@@ -165,7 +150,7 @@ async def apply(
                 await service.replay_created(session, replay.body), status_code=replay.status
             )
     try:
-        offer = await service.check_offer_open(session, offer_id, today(request))
+        offer = await service.check_offer_open(session, offer_id, day)
         created = await service.apply(
             session,
             storage,
@@ -209,13 +194,7 @@ async def list_applications(
         cursor=cursor,
     )
     link = next_link(request.url, page.next_cursor, request.app.state.settings.public_base_url)
-    return _private(page, {"Link": link} if link else None)
-
-
-def _private(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
-    response = json_response(model, headers=headers)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_json(page, headers={"Link": link} if link else None)
 
 
 @router.get(
@@ -230,7 +209,7 @@ async def get_application(
     request: Request, session: SessionDep, principal: Reader, application_id: ApplicationId
 ) -> Response:
     application = await service.load_visible(session, principal, application_id)
-    return _private(await service.detail(session, application, zone_of(request)))
+    return private_json(await service.detail(session, application, zone_of(request)))
 
 
 @router.get(
@@ -308,7 +287,8 @@ async def _opened(storage: Storage, key: str) -> AsyncIterator[bytes]:
     summary="Move an application along the process",
     description="`received → in_review → interview → offer → hired` (forward only), or "
     "`rejected` from any open state. Each change is kept in `history` with its time, actor "
-    "and optional note.",
+    "and optional note. Notes are part of the candidate's data: the candidate reads them "
+    "(right of access) and they are erased with the application.",
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
 async def change_status(
@@ -320,7 +300,7 @@ async def change_status(
 ) -> Response:
     application = await service.load_visible(session, principal, application_id)
     await service.change_status(session, principal, application, change.status, change.note)
-    return _private(await service.detail(session, application, zone_of(request)))
+    return private_json(await service.detail(session, application, zone_of(request)))
 
 
 @router.post(
@@ -334,7 +314,7 @@ async def withdraw(
 ) -> Response:
     application = await service.load_visible(session, principal, application_id)
     await service.withdraw(session, application)
-    return _private(await service.detail(session, application, zone_of(request)))
+    return private_json(await service.detail(session, application, zone_of(request)))
 
 
 @router.delete(

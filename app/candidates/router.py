@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,18 +17,13 @@ from app.candidates import service
 from app.candidates.models import CandidateCreate, CandidatePublic, TokenResponse
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.http import json_response
+from app.core.http import private_json
 from app.core.pagination import CursorParam, Page, PageLimit
 from app.core.security import CANDIDATE, Principal, require_roles
-from app.core.storage import Storage
+from app.core.storage import StorageDep
 
 router = APIRouter(tags=["candidates"])
 SignedIn = Annotated[Principal, require_roles(CANDIDATE)]
-
-
-def _storage(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
-    return storage
 
 
 class CandidateExport(BaseModel):
@@ -38,12 +33,6 @@ class CandidateExport(BaseModel):
     account: CandidatePublic
     applications: list[ApplicationDetail]
     document_links: list[str]
-
-
-def _no_store(model: BaseModel, status_code: int = 200) -> Response:
-    response = json_response(model, status_code=status_code)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @router.post(
@@ -56,7 +45,9 @@ def _no_store(model: BaseModel, status_code: int = 200) -> Response:
 )
 async def sign_up(session: SessionDep, data: CandidateCreate) -> Response:
     candidate = await service.create(session, data)
-    return _no_store(CandidatePublic.model_validate(candidate, from_attributes=True), 201)
+    return private_json(
+        CandidatePublic.model_validate(candidate, from_attributes=True), status_code=201
+    )
 
 
 @router.post(
@@ -76,7 +67,7 @@ async def sign_in(
 ) -> Response:
     minutes = request.app.state.settings.candidate_token_minutes
     token, _expires = await service.sign_in(session, username, password, timedelta(minutes=minutes))
-    return _no_store(TokenResponse(access_token=token, expires_in=minutes * 60))
+    return private_json(TokenResponse(access_token=token, expires_in=minutes * 60))
 
 
 @router.get(
@@ -88,7 +79,7 @@ async def sign_in(
 async def me(session: SessionDep, principal: SignedIn) -> Response:
     assert principal.candidate_id is not None
     candidate = await service.get(session, principal.candidate_id)
-    return _no_store(CandidatePublic.model_validate(candidate, from_attributes=True))
+    return private_json(CandidatePublic.model_validate(candidate, from_attributes=True))
 
 
 @router.get(
@@ -103,7 +94,7 @@ async def my_applications(
     page = await applications.list_for(
         session, principal, offer_id=None, statuses=[], limit=limit, cursor=cursor
     )
-    return _no_store(page)
+    return private_json(page)
 
 
 async def _my_applications(session: AsyncSession, principal: Principal) -> list[Application]:
@@ -132,7 +123,7 @@ async def export(request: Request, session: SessionDep, principal: SignedIn) -> 
         for detail in details
         for document in detail.documents
     ]
-    return _no_store(
+    return private_json(
         CandidateExport(
             account=CandidatePublic.model_validate(candidate, from_attributes=True),
             applications=details,
@@ -152,7 +143,7 @@ async def export(request: Request, session: SessionDep, principal: SignedIn) -> 
 async def erase(
     session: SessionDep,
     principal: SignedIn,
-    storage: Annotated[Storage, Depends(_storage)],
+    storage: StorageDep,
 ) -> Response:
     assert principal.candidate_id is not None
     await applications.erase(session, storage, await _my_applications(session, principal))

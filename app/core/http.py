@@ -77,3 +77,12 @@ def check_if_match(request: Request, current: BaseModel) -> None:
         raise PreconditionFailed(
             "The resource changed since you read it: GET it again and retry with its ETag."
         )
+
+
+def private_json(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A response holding personal data: never stored by a shared or browser cache."""
+    response = json_response(model, status_code=status_code, headers=headers)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -25,7 +25,7 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import boto3
@@ -33,6 +33,7 @@ from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from fastapi import Depends, Request
 
 from app.core.config import Settings
 
@@ -487,3 +488,11 @@ def storage_from_settings(settings: Settings) -> Storage:
             region=settings.s3_region,
         )
     raise ValueError(f"unsupported storage_url scheme {parts.scheme!r}: use file:// or s3://")
+
+
+def storage_of(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+StorageDep = Annotated[Storage, Depends(storage_of)]

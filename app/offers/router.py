@@ -1,13 +1,12 @@
 """/v1/offers: the public list and detail, and recruiters' writes."""
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.core.clock import Today
 from app.core.db import ReaderDep, SessionDep
 from app.core.errors import problem_responses
 from app.core.fields import ID_OR_SLUG_PATTERN
@@ -22,14 +21,6 @@ from app.referentials.validation import DepartementCode
 router = APIRouter(prefix="/offers", tags=["offers"])
 
 OfferId = Annotated[uuid.UUID, Path(description="The offer's id.")]
-
-
-async def today(request: Request) -> date:
-    """Deadlines are French calendar days: an offer stays open until midnight in Paris."""
-    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
-
-
-Today = Annotated[date, Depends(today)]
 
 
 # Lists default to empty rather than null: `anyOf [array, null]` only adds noise to the
