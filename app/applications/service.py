@@ -41,7 +41,15 @@ from app.applications.models import (
 from app.applications.retention import retention_until
 from app.core import idempotency
 from app.core.api_keys import Role, hash_key
-from app.core.errors import AppError, Conflict, FieldError, NotFound, Unprocessable
+from app.core.errors import (
+    AppError,
+    Conflict,
+    FieldError,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from app.core.pagination import Page, decode_time_cursor, encode_cursor
 from app.core.security import CANDIDATE, FOLLOW_UP, Principal
 from app.core.storage import ObjectTooLarge, Storage
@@ -122,16 +130,16 @@ def check_files(
     return checked
 
 
+_REJECTIONS: dict[int, type[AppError]] = {
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: Unprocessable,
+}
+
+
 def _document_problem(rejected: documents.DocumentRejected, kind: DocumentKind) -> AppError:
-    error = AppError(str(rejected), errors=[FieldError(field=kind.value, message=str(rejected))])
-    error.status = rejected.status
-    error.title = {413: "Content Too Large", 415: "Unsupported Media Type"}.get(
-        rejected.status, "Unprocessable Content"
-    )
-    error.slug = {413: "payload-too-large", 415: "unsupported-media-type"}.get(
-        rejected.status, "validation"
-    )
-    return error
+    problem = _REJECTIONS.get(rejected.status, Unprocessable)
+    return problem(str(rejected), errors=[FieldError(field=kind.value, message=str(rejected))])
 
 
 async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:

@@ -96,6 +96,10 @@ class PayloadTooLarge(AppError):
     status, title, slug = 413, "Content Too Large", "payload-too-large"
 
 
+class UnsupportedMediaType(AppError):
+    status, title, slug = 415, "Unsupported Media Type", "unsupported-media-type"
+
+
 class Unprocessable(AppError):
     status, title, slug = 422, "Unprocessable Content", "validation"
 
