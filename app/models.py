@@ -6,6 +6,7 @@ from app.applications.models import Application, ApplicationDocument, Applicatio
 from app.candidates.models import Candidate, CandidateToken
 from app.core.api_keys import ApiKey
 from app.core.idempotency import IdempotencyRecord
+from app.offers.changes import OfferChange
 from app.offers.models import Offer
 from app.organisations.models import Organisation
 
@@ -21,6 +22,7 @@ __all__ = [
     "CandidateToken",
     "IdempotencyRecord",
     "Offer",
+    "OfferChange",
     "Organisation",
     "metadata",
 ]

@@ -9,9 +9,6 @@ we did not issue, salary_min above salary_max, an organisation that does not exi
 """
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,7 +16,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
@@ -30,6 +26,7 @@ from app.core.db import Database, create_engine
 from app.demo.loader import load_demo
 from app.main import create_app
 from tests.databases import PostgresDatabases, SqliteDatabases
+from tests.live_server import serve
 
 
 async def _seed(url: str) -> dict[str, str]:
@@ -43,31 +40,16 @@ async def _seed(url: str) -> dict[str, str]:
         await database.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server(databases: SqliteDatabases | PostgresDatabases) -> Iterator[dict[str, Any]]:
+def server(
+    databases: SqliteDatabases | PostgresDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     url = databases.fresh()
     asyncio.run(databases.clean(url))
     keys = asyncio.run(_seed(url))
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(Settings(database_url=url)), host="127.0.0.1", port=port, log_level="warning"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    yield {"base_url": f"http://127.0.0.1:{port}", **keys}
-    instance.should_exit = True
-    thread.join(timeout=10)
+    uploads = tmp_path_factory.mktemp("schemathesis-uploads")
+    with serve(create_app(Settings(database_url=url, upload_dir=uploads))) as base_url:
+        yield {"base_url": base_url, **keys}
 
 
 # The upload's parts declare the document types the server accepts; schemathesis sends the

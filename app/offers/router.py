@@ -14,6 +14,7 @@ from app.core.http import cached_json, check_if_match, etag_of_model, json_respo
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import OPTIONAL_CREDENTIALS, OptionalPrincipal, WriterPrincipal
 from app.offers import service
+from app.offers.changes import ChangePage
 from app.offers.models import OfferCreate, OfferPublic, OfferUpdate
 from app.referentials.enums import ContractType, RemoteMode
 from app.referentials.validation import DepartementCode
@@ -75,7 +76,25 @@ async def list_offers(
 
 
 @router.get(
-    "/{offer_id}",
+    "/changes",
+    response_model=ChangePage,
+    summary="Follow every change to published offers",
+    description="Every creation, update and closing of a published offer, in order, with "
+    "the offer as it is now. Start without a cursor, follow `next_cursor` until a page comes "
+    "back empty, and come back later with the last `next_cursor`: a mirror built this way "
+    "holds exactly the open offers, with nothing missed or doubled. An offer whose deadline "
+    "passes appears as `closed`.",
+    responses=problem_responses(422),
+)
+async def offer_changes(
+    session: SessionDep, limit: PageLimit, day: Today, cursor: CursorParam = None
+) -> Response:
+    page = await service.list_changes(session, cursor=cursor, limit=limit, today=day)
+    return json_response(page)
+
+
+@router.get(
+    "/{offer_id:uuid}",
     response_model=OfferPublic,
     summary="Read one offer",
     description="Closed offers stay readable, with `status: closed`, so partners learn they "
@@ -120,7 +139,7 @@ async def create_offer(
 
 
 @router.patch(
-    "/{offer_id}",
+    "/{offer_id:uuid}",
     response_model=OfferPublic,
     summary="Update an offer",
     description="Send only the fields to change. With `If-Match`, refused with 412 when the "
@@ -143,7 +162,7 @@ async def update_offer(
 
 
 @router.delete(
-    "/{offer_id}",
+    "/{offer_id:uuid}",
     status_code=204,
     summary="Close an offer",
     description="The offer is closed, not erased: it stays readable with `status: closed` "

@@ -1,12 +1,12 @@
 """Rules and queries for offers."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select, tuple_
+from sqlalchemy import Select, bindparam, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -16,6 +16,8 @@ from app.core.pagination import Page, decode_time_cursor, encode_cursor
 from app.core.patching import apply_patch
 from app.core.security import Principal
 from app.core.types import in_storable_range, utcnow
+from app.offers import changes
+from app.offers.changes import ChangeItem, ChangePage, OfferChange
 from app.offers.models import Offer, OfferCreate, OfferFields, OfferPublic, OfferUpdate
 from app.organisations.models import Organisation
 from app.referentials.enums import OfferStatus
@@ -41,6 +43,26 @@ _LISTED = _PUBLIC_SELECT.where(
     offers.c.status == OfferStatus.published.value,
     or_(offers.c.deadline.is_(None), offers.c.deadline >= bindparam("today")),
 ).order_by(offers.c.published_at.desc(), offers.c.id.desc())
+
+_CHANGE_TABLE = OfferChange.__table__  # type: ignore[attr-defined]
+# The feed with each offer's current state: one query per page, however many changes.
+_CHANGES = (
+    select(
+        *_OFFER_COLUMNS,
+        *_ORGANISATION_COLUMNS,
+        _CHANGE_TABLE.c.seq,
+        _CHANGE_TABLE.c.change.label("change_kind"),
+        _CHANGE_TABLE.c.changed_at,
+    )
+    .select_from(
+        _CHANGE_TABLE.join(offers, _CHANGE_TABLE.c.offer_id == offers.c.id).join(
+            organisations, offers.c.organisation_id == organisations.c.id
+        )
+    )
+    .where(_CHANGE_TABLE.c.seq > bindparam("after"))
+    .order_by(_CHANGE_TABLE.c.seq)
+    .limit(bindparam("limit"))
+)
 
 _TRANSITIONS = {
     (OfferStatus.draft, OfferStatus.published),
@@ -189,18 +211,18 @@ async def create(session: AsyncSession, principal: Principal, data: OfferCreate)
     if data.status == OfferStatus.published:
         offer.published_at = data.published_at or now
     session.add(offer)
-    await _commit_unique_reference(session, data.reference)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise _reference_taken(data.reference) from None
+    await changes.record(session, offer.id, changes.change_for(None, offer.status))
+    await session.commit()
     return offer
 
 
-async def _commit_unique_reference(session: AsyncSession, reference: str | None) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict(
-            f"Your organisation already has an offer with the reference {reference!r}."
-        ) from None
+def _reference_taken(reference: str | None) -> Conflict:
+    return Conflict(f"Your organisation already has an offer with the reference {reference!r}.")
 
 
 async def load_for_write(session: AsyncSession, principal: Principal, offer_id: uuid.UUID) -> Offer:
@@ -244,16 +266,84 @@ async def close(session: AsyncSession, offer: Offer) -> Offer:
 
 
 async def _write(session: AsyncSession, offer: Offer, values: dict[str, Any]) -> None:
+    before = offer.status
     try:
         written = await versioned_update(session, offers, offer.id, offer.version, values)
     except IntegrityError:
         await session.rollback()
-        reference = values.get("reference")
-        raise Conflict(
-            f"Your organisation already has an offer with the reference {reference!r}."
-        ) from None
+        raise _reference_taken(values.get("reference")) from None
     if not written:
         await session.rollback()
         raise PreconditionFailed("The offer changed meanwhile: GET it again and retry.")
+    await changes.record(
+        session, offer.id, changes.change_for(before, values.get("status", before))
+    )
     await session.commit()
     await session.refresh(offer)
+
+
+async def list_changes(
+    session: AsyncSession, *, cursor: str | None, limit: int, today: date
+) -> ChangePage:
+    after = changes.after_cursor(cursor)
+    await changes.close_expired(session, today)
+    rows = (await session.execute(_CHANGES, {"after": after, "limit": limit})).mappings().all()
+    items = []
+    for row in rows:
+        data = dict(row)
+        seq, kind, changed_at = data.pop("seq"), data.pop("change_kind"), data.pop("changed_at")
+        after = seq
+        offer = to_public(data, today)
+        items.append(
+            ChangeItem(
+                offer_id=offer.id,
+                change=kind,
+                changed_at=changed_at,
+                offer=None if kind == changes.Change.deleted else offer,
+            )
+        )
+    return ChangePage(items=items, next_cursor=changes.page_cursor(after))
+
+
+@dataclass(frozen=True, slots=True)
+class ListingStamp:
+    """Changes whenever the open offers under some filters change, and costs one aggregate
+    query: a feed is validated (ETag, 304) without being rendered."""
+
+    count: int
+    offers_changed_at: datetime | None
+    organisations_changed_at: datetime | None
+
+
+async def listing_stamp(
+    reader: AsyncConnection, filters: OfferFilters, today: date
+) -> ListingStamp:
+    # Organisations count too: a feed shows each offer's organisation name.
+    statement = (
+        _filtered(_LISTED, filters)
+        .with_only_columns(
+            func.count(), func.max(offers.c.updated_at), func.max(organisations.c.updated_at)
+        )
+        .order_by(None)
+    )
+    row = (await reader.execute(statement, {"today": today})).one()
+    return ListingStamp(int(row[0]), row[1], row[2])
+
+
+# Rows fetched per round trip while streaming: enough to amortise the trip, few enough
+# that a batch of long descriptions stays small.
+_STREAM_BATCH = 100
+
+
+async def stream_public(
+    connection: AsyncConnection, filters: OfferFilters, *, limit: int, today: date
+) -> AsyncIterator[OfferPublic]:
+    """The open offers, newest first, through a server-side cursor: a feed of any length
+    holds one batch of rows at a time. PostgreSQL keeps such a cursor only inside a
+    transaction, so ``connection`` must not be in autocommit mode."""
+    statement = _filtered(_LISTED, filters).limit(limit)
+    result = await connection.stream(
+        statement.execution_options(yield_per=_STREAM_BATCH), {"today": today}
+    )
+    async for row in result.mappings():
+        yield to_public(row, today)

@@ -1,0 +1,123 @@
+"""The change feed: every creation, update and closing of a published offer, in commit order.
+
+Partners mirror our offers by following it. For a mirror to miss nothing, the order of the
+feed must be the order in which changes became visible. A sequence number alone does not
+give that on PostgreSQL (a transaction may take number 10, commit after number 11, and a
+reader in between moves past 10 for ever), so each writer takes a transaction-scoped lock
+just before appending, and numbers are handed out in commit order. SQLite runs one writer
+at a time, which gives the same guarantee.
+"""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field as Column
+from sqlmodel import SQLModel, col
+
+from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
+from app.core.types import UTCDateTime, utcnow
+from app.offers.models import Offer, OfferPublic
+
+# Any constant: it names "the change feed" among PostgreSQL's advisory locks.
+_FEED_LOCK = 7_310_462
+
+
+class Change(StrEnum):
+    created = "created"
+    updated = "updated"
+    closed = "closed"
+    deleted = "deleted"
+
+
+class OfferChange(SQLModel, table=True):
+    __tablename__ = "offer_change"
+
+    # INTEGER PRIMARY KEY on SQLite is the rowid: increasing, never reused with AUTOINCREMENT
+    # semantics left to the engine; BIGSERIAL-like identity on PostgreSQL.
+    seq: int | None = Column(
+        default=None,
+        primary_key=True,
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+    )
+    offer_id: uuid.UUID = Column(foreign_key="offer.id", index=True)
+    change: str = Column(sa_type=sa.String(10))
+    changed_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChangeItem(BaseModel):
+    offer_id: uuid.UUID
+    change: Change
+    changed_at: datetime
+    offer: OfferPublic | None = Field(description="The offer as it is now; null once deleted.")
+
+
+class ChangePage(BaseModel):
+    items: list[ChangeItem]
+    next_cursor: str = Field(
+        description="Always given: pass it next time, even after an empty page, to get only "
+        "what changed since."
+    )
+
+
+def change_for(before: str | None, after: str) -> Change | None:
+    """What a partner must learn when an offer goes from ``before`` to ``after`` (None:
+    it did not exist). Drafts are nobody's business but their organisation's."""
+    if after == "published":
+        return Change.updated if before == "published" else Change.created
+    if after == "closed" and before == "published":
+        return Change.closed
+    return None
+
+
+async def record(session: AsyncSession, offer_id: uuid.UUID, change: Change | None) -> None:
+    """Append a change in the caller's transaction, as its last write before commit."""
+    if change is None:
+        return
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+    session.add(OfferChange(offer_id=offer_id, change=change.value))
+    await session.flush()
+
+
+async def close_expired(session: AsyncSession, today: date) -> int:
+    """Close published offers whose deadline has passed, with their "closed" change, so
+    that a mirror drops them too (time alone writes nothing to the feed)."""
+    expired = (
+        await session.execute(
+            sa.select(col(Offer.id), col(Offer.version)).where(
+                col(Offer.status) == "published",
+                col(Offer.deadline).is_not(None),
+                col(Offer.deadline) < today,
+            )
+        )
+    ).all()
+    closed = 0
+    now = utcnow()
+    for offer_id, version in expired:
+        result = await session.execute(
+            sa.update(Offer)
+            .where(col(Offer.id) == offer_id, col(Offer.version) == version)
+            .values(status="closed", closed_at=now, updated_at=now, version=version + 1)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            await record(session, offer_id, Change.closed)
+            closed += 1
+    await session.commit()
+    return closed
+
+
+def after_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    parts = decode_cursor(cursor)
+    if len(parts) != 1 or not parts[0].isdigit() or len(parts[0]) > 18:
+        raise invalid_cursor()
+    return int(parts[0])
+
+
+def page_cursor(last_seq: int) -> str:
+    return encode_cursor(last_seq)
