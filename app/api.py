@@ -7,6 +7,7 @@ from app.candidates.router import router as candidates
 from app.offers.router import router as offers
 from app.organisations.router import router as organisations
 from app.referentials.router import router as referentials
+from app.syndication.router import router as feeds
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(organisations)
@@ -14,3 +15,4 @@ v1.include_router(offers)
 v1.include_router(referentials)
 v1.include_router(applications)
 v1.include_router(candidates)
+v1.include_router(feeds)

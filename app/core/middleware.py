@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PayloadTooLarge, problem_response
@@ -143,4 +144,11 @@ class HeadAsGet:
             elif not message.get("more_body", False):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        state = {**scope.get("state", {}), "head": True}
+        await self.app({**scope, "method": "GET", "state": state}, receive, headers_only)
+
+
+def is_head(request: Request) -> bool:
+    """Whether the GET being served is really a HEAD: a route may then skip making a body
+    that will be dropped anyway (a feed of 100,000 offers)."""
+    return bool(getattr(request.state, "head", False))

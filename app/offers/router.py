@@ -18,6 +18,7 @@ from app.offers.changes import ChangePage
 from app.offers.models import OfferCreate, OfferPublic, OfferUpdate
 from app.referentials.enums import ContractType, RemoteMode
 from app.referentials.validation import DepartementCode
+from app.syndication.responses import JOB_POSTING_CONTENT, job_posting_response, wants_jsonld
 
 router = APIRouter(prefix="/offers", tags=["offers"])
 
@@ -98,8 +99,10 @@ async def offer_changes(
     response_model=OfferPublic,
     summary="Read one offer",
     description="Closed offers stay readable, with `status: closed`, so partners learn they "
-    "closed. Drafts are visible only to their organisation's keys.",
-    responses=problem_responses(304, 401, 404, 422),
+    "closed. Drafts are visible only to their organisation's keys. With "
+    "`Accept: application/ld+json`, the answer is the offer's schema.org `JobPosting`, ready "
+    "to embed in a page.",
+    responses={**problem_responses(304, 401, 404, 422), **JOB_POSTING_CONTENT},
     openapi_extra=OPTIONAL_CREDENTIALS,
 )
 async def get_offer(
@@ -112,7 +115,9 @@ async def get_offer(
     offer = await service.get_public(reader, offer_id, principal, day)
     public = offer.status != "draft"
     max_age = request.app.state.settings.public_cache_seconds if public else 0
-    return cached_json(request, offer, max_age=max_age, public=public)
+    if wants_jsonld(request):
+        return job_posting_response(request, offer, max_age=max_age, public=public)
+    return cached_json(request, offer, max_age=max_age, public=public, headers={"Vary": "Accept"})
 
 
 @router.post(

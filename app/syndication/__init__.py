@@ -1,0 +1,1 @@
+"""Syndication: feeds (RSS, Atom, XML, JSON-LD) and schema.org JobPosting."""

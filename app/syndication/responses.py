@@ -1,0 +1,78 @@
+"""HTTP around syndication: base URLs, conditional requests, and the JobPosting of one offer.
+
+Kept apart from ``router.py`` because the offers router imports it for content negotiation,
+and ``router.py`` imports the offers router's filters.
+"""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from starlette.responses import Response
+
+from app.core.http import etag_of
+from app.offers.models import OfferPublic
+from app.syndication import jsonld
+
+JSONLD = "application/ld+json"
+
+# The `responses=` entry that documents the JobPosting next to the route's JSON.
+JOB_POSTING_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The offer; with `Accept: application/ld+json`, its schema.org "
+        '`JobPosting`, ready to embed in a page\'s `<script type="application/ld+json">`.',
+        "content": {JSONLD: {"schema": {"type": "object", "additionalProperties": True}}},
+    }
+}
+
+
+def public_base(request: Request) -> str:
+    """Where the world reaches us: the configured base behind a proxy, else the request's."""
+    configured: str = request.app.state.settings.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def none_match(request: Request, etag: str) -> bool:
+    """If-None-Match compares weakly (RFC 9110): a W/ tag matches its strong twin."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return etag in {part.strip().removeprefix("W/") for part in header.split(",")}
+
+
+def _quality(media_range: str) -> tuple[str, float]:
+    kind, *params = (part.strip() for part in media_range.split(";"))
+    quality = 1.0
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                quality = 0.0
+    return kind.lower(), quality
+
+
+def wants_jsonld(request: Request) -> bool:
+    """True when the client prefers JSON-LD to plain JSON; a tie keeps plain JSON, which
+    is what clients sending `*/*` expect."""
+    ranges = dict(_quality(part) for part in request.headers.get("accept", "").split(","))
+    linked = ranges.get(JSONLD, 0.0)
+    plain = max(ranges.get("application/json", 0.0), ranges.get("application/*", 0.0))
+    return linked > 0 and linked > plain
+
+
+def job_posting_response(
+    request: Request, offer: OfferPublic, *, max_age: int, public: bool = True
+) -> Response:
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    body = jsonld.dumps(jsonld.job_posting(offer, public_base(request), zone=zone)).encode()
+    etag = etag_of(body)
+    scope = "public" if public else "private"
+    # Vary: the same URL also answers plain JSON, and caches must keep both apart.
+    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}", "Vary": "Accept"}
+    if none_match(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=JSONLD, headers=headers)

@@ -1,0 +1,253 @@
+"""JobPosting property by property, and one offer served as JSON-LD by negotiation."""
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.offers.models import OfferPublic
+from app.syndication.jsonld import description_html, dumps, job_posting
+from tests.factories import make_offer, make_organisation
+
+BASE = "https://vocation.example.org"
+PUBLISHED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def offer(**overrides: Any) -> OfferPublic:
+    """The DITP's Etat'LIN offer of the seeds, changed by ``overrides``."""
+    values: dict[str, Any] = {
+        "id": uuid.UUID("6f1c1d2e-0000-4000-8000-000000000001"),
+        "organisation": {
+            "id": uuid.uuid4(),
+            "slug": "etat-lin",
+            "name": "Etat'LIN",
+            "kind": "administration_etat",
+        },
+        "reference": "2024-17971",
+        "title": "Chef de projets innovation et transformation publique H/F",
+        "description": "À Nantes, Etat'LIN aide les services de l'État.\n\n- Catégorie A",
+        "missions": "- Conseiller et coacher\n- Piloter des démarches",
+        "profile": "Expérience confirmée.",
+        "contract_type": "fonctionnaire",
+        "duration_months": None,
+        "working_time": "full_time",
+        "working_time_percent": None,
+        "city": "Nantes",
+        "postcode": "44000",
+        "departement": "44",
+        "region": "52",
+        "country": "FR",
+        "remote": "partial",
+        "remote_days_per_week": None,
+        "language": "fr",
+        "salary_min": None,
+        "salary_max": None,
+        "salary_period": None,
+        "salary_basis": None,
+        "salary_text": "selon grille indiciaire, cotation RIFSEEP 3",
+        "versant": "fpe",
+        "categorie": "A",
+        "open_to_contractuels": True,
+        "start_date": None,
+        "start_text": None,
+        "deadline": date(2026, 3, 31),
+        "education_level": "niveau_7",
+        "experience_years_min": 3,
+        "apply_via": "url",
+        "apply_email": None,
+        "apply_url": "https://choisirleservicepublic.gouv.fr/",
+        "status": "published",
+        "published_at": PUBLISHED,
+        "closed_at": None,
+        "created_at": PUBLISHED,
+        "updated_at": PUBLISHED,
+    }
+    values.update(overrides)
+    return OfferPublic.model_validate(values)
+
+
+def test_the_ditp_offer_as_a_job_posting() -> None:
+    posting = job_posting(offer(), BASE)
+
+    assert posting["@context"] == "https://schema.org"
+    assert posting["@type"] == "JobPosting"
+    assert posting["title"] == "Chef de projets innovation et transformation publique H/F"
+    assert posting["url"] == f"{BASE}/v1/offers/6f1c1d2e-0000-4000-8000-000000000001"
+    assert posting["datePosted"] == "2026-03-02T09:30:00+00:00"
+    # The last day ends at midnight in Paris (UTC+2 from the last Sunday of March).
+    assert posting["validThrough"] == "2026-03-31T23:59:59+02:00"
+    assert posting["hiringOrganization"] == {"@type": "Organization", "name": "Etat'LIN"}
+    assert posting["jobLocation"] == {
+        "@type": "Place",
+        "address": {
+            "@type": "PostalAddress",
+            "addressLocality": "Nantes",
+            "postalCode": "44000",
+            "addressRegion": "Pays de la Loire",
+            "addressCountry": "FR",
+        },
+    }
+    assert "jobLocationType" not in posting
+    assert posting["employmentType"] == ["FULL_TIME"]
+    assert "baseSalary" not in posting  # « selon grille » is not a number
+    assert posting["identifier"] == {
+        "@type": "PropertyValue",
+        "name": "Etat'LIN",
+        "value": "6f1c1d2e-0000-4000-8000-000000000001",
+    }
+    assert posting["directApply"] is False
+    assert posting["educationRequirements"] == {
+        "@type": "EducationalOccupationalCredential",
+        "credentialCategory": "postgraduate degree",
+    }
+    assert posting["experienceRequirements"] == {
+        "@type": "OccupationalExperienceRequirements",
+        "monthsOfExperience": 36,
+    }
+    assert posting["inLanguage"] == "fr"
+
+
+def test_description_holds_description_missions_and_profile_as_safe_html() -> None:
+    text = description_html(
+        offer(description="Intro <script>alert(1)</script> & co\nligne 2\n\n- un\n- deux")
+    )
+
+    assert text.startswith("<p>Intro &lt;script&gt;alert(1)&lt;/script&gt; &amp; co<br/>ligne 2")
+    assert "<ul><li>un</li><li>deux</li></ul>" in text
+    assert "<h3>Missions</h3><ul><li>Conseiller et coacher</li>" in text
+    assert "<h3>Profil recherché</h3><p>Expérience confirmée.</p>" in text
+    assert job_posting(offer(), BASE)["description"] == description_html(offer())
+
+
+def test_json_cannot_close_a_script_element() -> None:
+    text = dumps(job_posting(offer(title="</script><script>alert(1)</script>"), BASE))
+
+    assert "<" not in text
+    assert json.loads(text)["title"] == "</script><script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    ("contract_type", "working_time", "expected"),
+    [
+        ("cdi", "full_time", ["FULL_TIME"]),
+        ("cdi", "part_time", ["PART_TIME"]),
+        ("cdd", "full_time", ["TEMPORARY", "FULL_TIME"]),
+        ("cdd", "part_time", ["TEMPORARY", "PART_TIME"]),
+        ("stage", "full_time", ["INTERN"]),
+        ("alternance", "full_time", ["OTHER", "FULL_TIME"]),
+        ("service_civique", "full_time", ["VOLUNTEER"]),
+        ("volontariat", "full_time", ["VOLUNTEER"]),
+        ("interim", "full_time", ["TEMPORARY"]),
+        ("independant", "full_time", ["CONTRACTOR"]),
+        ("fonctionnaire", "full_time", ["FULL_TIME"]),
+        ("fonctionnaire", "part_time", ["PART_TIME"]),
+    ],
+)
+def test_employment_type_for_each_contract(
+    contract_type: str, working_time: str, expected: list[str]
+) -> None:
+    posting = job_posting(offer(contract_type=contract_type, working_time=working_time), BASE)
+
+    assert posting["employmentType"] == expected
+
+
+def test_fully_remote_is_telecommute_within_the_country() -> None:
+    posting = job_posting(offer(remote="full"), BASE)
+
+    assert posting["jobLocationType"] == "TELECOMMUTE"
+    assert posting["applicantLocationRequirements"] == {"@type": "Country", "name": "France"}
+    assert "jobLocation" not in posting
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "period", "value"),
+    [
+        (2600, 2900, "month", {"minValue": 2600, "maxValue": 2900, "unitText": "MONTH"}),
+        (12, None, "hour", {"minValue": 12, "unitText": "HOUR"}),
+        (None, 42000, "year", {"maxValue": 42000, "unitText": "YEAR"}),
+    ],
+)
+def test_base_salary_is_a_monetary_amount(
+    low: int | None, high: int | None, period: str, value: dict[str, Any]
+) -> None:
+    posting = job_posting(
+        offer(salary_min=low, salary_max=high, salary_period=period, salary_basis="gross"), BASE
+    )
+
+    assert posting["baseSalary"] == {
+        "@type": "MonetaryAmount",
+        "currency": "EUR",
+        "value": {"@type": "QuantitativeValue", **value},
+    }
+
+
+def test_platform_offers_are_direct_apply_and_optional_facts_are_left_out() -> None:
+    posting = job_posting(
+        offer(
+            apply_via="platform",
+            apply_url=None,
+            deadline=None,
+            education_level=None,
+            experience_years_min=None,
+        ),
+        BASE,
+    )
+
+    assert posting["directApply"] is True
+    for absent in ("validThrough", "educationRequirements", "experienceRequirements"):
+        assert absent not in posting
+
+
+def test_no_diploma_and_no_experience_say_so() -> None:
+    posting = job_posting(offer(education_level="none", experience_years_min=0), BASE)
+
+    assert posting["educationRequirements"] == "no requirements"
+    assert posting["experienceRequirements"] == "no requirements"
+
+
+def test_an_offer_closed_before_its_deadline_is_valid_until_it_closed() -> None:
+    closed_at = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+    posting = job_posting(offer(status="closed", closed_at=closed_at), BASE)
+
+    assert posting["validThrough"] == "2026-03-10T14:00:00+00:00"
+
+
+# Content negotiation on the offer detail route.
+
+
+async def test_detail_negotiates_json_ld(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    organisation = await make_organisation(session, name="Etat'LIN")
+    stored = await make_offer(session, organisation, contract_type="fonctionnaire")
+    path = f"/v1/offers/{stored.id}"
+
+    linked = await client.get(path, headers={"Accept": "application/ld+json"})
+
+    assert linked.status_code == 200
+    assert linked.headers["content-type"] == "application/ld+json"
+    assert "Accept" in linked.headers["vary"]
+    assert linked.headers["cache-control"] == "public, max-age=60"
+    posting = linked.json()
+    assert posting["@type"] == "JobPosting"
+    assert posting["identifier"]["value"] == str(stored.id)
+    assert posting["url"] == f"http://testserver/v1/offers/{stored.id}"
+    assert posting["hiringOrganization"]["name"] == "Etat'LIN"
+
+    again = await client.get(
+        path,
+        headers={"Accept": "application/ld+json", "If-None-Match": linked.headers["etag"]},
+    )
+    assert again.status_code == 304
+
+    for accept in ("application/json", "*/*", "application/json, application/ld+json;q=0.5"):
+        plain = await client.get(path, headers={"Accept": accept})
+        assert plain.headers["content-type"] == "application/json", accept
+        assert plain.json()["id"] == str(stored.id)
+        assert "Accept" in plain.headers["vary"]
+    preferred = await client.get(
+        path, headers={"Accept": "application/json;q=0.5, application/ld+json"}
+    )
+    assert preferred.headers["content-type"] == "application/ld+json"
