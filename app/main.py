@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import v1
-from app.applications import service as applications
+from app.applications import intake as applications
 from app.candidates import service as candidates
 from app.core import health
 from app.core.config import Settings, get_settings

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadF
 from pydantic import EmailStr
 from starlette.responses import Response, StreamingResponse
 
-from app.applications import export, service
+from app.applications import export, intake, service
 from app.applications.documents import ACCEPTED_TYPES, content_disposition
 from app.applications.models import (
     ApplicationCreated,
@@ -125,12 +125,12 @@ async def apply(
     uploads = [(DocumentKind.cv, cv)]
     if cover_letter is not None and (cover_letter.filename or cover_letter.size):
         uploads.append((DocumentKind.cover_letter, cover_letter))
-    files = service.check_files(
+    files = intake.check_files(
         uploads,
         max_bytes=settings.max_document_bytes,
         max_unpacked=settings.max_unpacked_document_bytes,
     )
-    candidature = service.Candidature(
+    candidature = intake.Candidature(
         first_name=first_name,
         last_name=last_name,
         email=str(email),
@@ -147,11 +147,11 @@ async def apply(
         replay = await idempotency.claim(session, *claim, fingerprint)
         if replay is not None:
             return json_response(
-                await service.replay_created(session, replay.body), status_code=replay.status
+                await intake.replay_created(session, replay.body), status_code=replay.status
             )
     try:
-        offer = await service.check_offer_open(session, offer_id, day)
-        created = await service.apply(
+        offer = await intake.check_offer_open(session, offer_id, day)
+        created = await intake.apply(
             session,
             storage,
             offer=offer,
