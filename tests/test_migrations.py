@@ -1,13 +1,18 @@
 """Alembic owns the schema on both engines: up, check, down, up again."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.db import async_url
 from app.core.migrations import alembic_config, downgrade, head_revision, upgrade
+from app.offers.changes import OfferChange
+from app.offers.models import Offer
+from app.organisations.models import Organisation
 from tests.databases import PostgresDatabases, SqliteDatabases
 
 
@@ -34,3 +39,65 @@ def test_upgrade_check_downgrade_upgrade(databases: SqliteDatabases | PostgresDa
     upgrade(url)
     assert {"organisation", "offer", "api_key"} <= _tables(url)
     assert head_revision() is not None
+
+
+def test_offers_published_before_the_feed_enter_it(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    url = databases.blank()
+    upgrade(url, "0002")
+
+    async def insert_offer() -> uuid.UUID:
+        engine = create_async_engine(async_url(url))
+        organisation_id, offer_id = uuid.uuid4(), uuid.uuid4()
+        now = datetime.now(UTC)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    Organisation.__table__.insert().values(  # type: ignore[attr-defined]
+                        id=organisation_id,
+                        slug="labo",
+                        name="Labo",
+                        kind="think_tank",
+                        created_at=now,
+                        updated_at=now,
+                        version=1,
+                    )
+                )
+                for status, identifier in (("published", offer_id), ("draft", uuid.uuid4())):
+                    await connection.execute(
+                        Offer.__table__.insert().values(  # type: ignore[attr-defined]
+                            id=identifier,
+                            organisation_id=organisation_id,
+                            title="T",
+                            description="D",
+                            contract_type="cdd",
+                            working_time="full_time",
+                            country="FR",
+                            remote="none",
+                            language="fr",
+                            apply_via="platform",
+                            status=status,
+                            published_at=now if status == "published" else None,
+                            created_at=now,
+                            updated_at=now,
+                            version=1,
+                        )
+                    )
+        finally:
+            await engine.dispose()
+        return offer_id
+
+    async def feed() -> list[tuple[uuid.UUID, str]]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.connect() as connection:
+                table = OfferChange.__table__  # type: ignore[attr-defined]
+                rows = await connection.execute(select(table.c.offer_id, table.c.change))
+                return [(row.offer_id, row.change) for row in rows]
+        finally:
+            await engine.dispose()
+
+    offer_id = asyncio.run(insert_offer())
+    upgrade(url)
+    assert asyncio.run(feed()) == [(offer_id, "created")]

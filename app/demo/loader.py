@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo.generated import ORGANISATIONS as GENERATED_ORGANISATIONS
 from app.demo.generated import generated_offers
+from app.offers import changes
 from app.offers.models import Offer, OfferFields
 from app.organisations.models import Organisation, OrganisationCreate
 
@@ -74,13 +75,15 @@ async def load_demo(session: AsyncSession, today: date) -> tuple[int, int]:
         fields = OfferFields.model_validate(
             {key: value for key, value in values.items() if key in OfferFields.model_fields}
         )
-        session.add(
-            Offer(
-                **fields.model_dump(),
-                organisation_id=organisation_ids[values["organisation"]],
-                status=values.get("status", "published"),
-                published_at=datetime.fromisoformat(values["published_at"]),
-            )
+        offer = Offer(
+            **fields.model_dump(),
+            organisation_id=organisation_ids[values["organisation"]],
+            status=values.get("status", "published"),
+            published_at=datetime.fromisoformat(values["published_at"]),
         )
+        session.add(offer)
+        await session.flush()
+        # Partners mirror through the change feed: the demo's offers must be in it too.
+        await changes.record(session, offer.id, changes.change_for(None, offer.status))
     await session.commit()
     return len(organisation_ids), len(offers)

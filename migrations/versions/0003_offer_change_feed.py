@@ -35,6 +35,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_offer_change_offer_id"), ["offer_id"], unique=False)
 
     # ### end Alembic commands ###
+    # Offers published before the feed existed enter it as created, oldest first, so that a
+    # partner starting from nothing gets them all.
+    op.execute(
+        "INSERT INTO offer_change (offer_id, change, changed_at) "
+        "SELECT id, 'created', published_at FROM offer "
+        "WHERE status = 'published' ORDER BY published_at, id"
+    )
 
 
 def downgrade() -> None:

@@ -92,3 +92,19 @@ async def test_the_api_serves_the_seed_offers_with_their_facts(
     departements = {item["departement"] for item in items}
     assert len(contract_types) >= 8
     assert len(departements) >= 10
+
+
+async def test_a_partner_mirrors_the_demo_through_the_change_feed(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await load_demo(session, paris_today())
+    seen: set[str] = set()
+    cursor = ""
+    while True:
+        page = (await client.get(f"/v1/offers/changes?limit=100&cursor={cursor}")).json()
+        if not page["items"]:
+            break
+        seen |= {item["offer_id"] for item in page["items"] if item["change"] == "created"}
+        cursor = page["next_cursor"]
+    listed = (await client.get("/v1/offers?limit=100")).json()["items"]
+    assert seen == {item["id"] for item in listed}
