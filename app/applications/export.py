@@ -1,11 +1,9 @@
 """CSV export of an offer's applications, and file digests for idempotency fingerprints."""
 
 import csv
-import hashlib
 import io
 import uuid
 
-from fastapi import UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -29,15 +27,6 @@ COLUMNS = [
 ]
 # Spreadsheets run cells that start with these as formulas (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-async def file_digest(upload: UploadFile) -> str:
-    digest = hashlib.sha256()
-    await upload.seek(0)
-    while chunk := await upload.read(64 * 1024):
-        digest.update(chunk)
-    await upload.seek(0)
-    return digest.hexdigest()
 
 
 def _cell(value: object) -> str:

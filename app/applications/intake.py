@@ -133,6 +133,21 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
+async def request_fingerprint(
+    principal: Principal | None, candidature: Candidature, files: list[CheckedFile]
+) -> str:
+    """What makes two application requests "the same" for Idempotency-Key: the caller, the
+    fields and the files' contents (not the multipart bytes, whose boundary varies)."""
+    who = str(principal.key_id or principal.candidate_id) if principal else None
+    digests = []
+    for checked in files:
+        digest = hashlib.sha256()
+        async for chunk in _chunks(checked.upload):
+            digest.update(chunk)
+        digests.append(digest.hexdigest())
+    return idempotency.fingerprint([who, repr(candidature), digests])
+
+
 async def apply(
     session: AsyncSession,
     storage: Storage,

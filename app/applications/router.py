@@ -141,9 +141,7 @@ async def apply(
     claim: tuple[str, str] | None = None
     if idempotency_key is not None:
         claim = (f"apply:{offer_id}", idempotency_key)
-        who = str(principal.key_id or principal.candidate_id) if principal else None
-        digests = [await export.file_digest(checked.upload) for checked in files]
-        fingerprint = idempotency.fingerprint([who, repr(candidature), digests])
+        fingerprint = await intake.request_fingerprint(principal, candidature, files)
         replay = await idempotency.claim(session, *claim, fingerprint)
         if replay is not None:
             return json_response(

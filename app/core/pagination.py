@@ -69,10 +69,6 @@ def next_link(url: URL, cursor: str | None, base_url: str = "") -> str | None:
     return f'<{target}>; rel="next"'
 
 
-def _settings_of(request: Request) -> Any:
-    return request.app.state.settings
-
-
 async def page_limit(
     request: Request,
     limit: Annotated[
@@ -85,7 +81,7 @@ async def page_limit(
         ),
     ] = None,
 ) -> int:
-    settings = _settings_of(request)
+    settings = request.app.state.settings
     if limit is None:
         return int(settings.page_size_default)
     if limit > settings.page_size_max:
