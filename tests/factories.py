@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.api_keys import Role, issue_key
 from app.offers.models import Offer
 from app.organisations.models import Organisation
+from app.search import index as search_index
 
 _counter = itertools.count(1)
 
@@ -55,6 +56,9 @@ async def make_offer(session: AsyncSession, organisation: Organisation, **overri
     values.update(overrides)
     offer = Offer(**values)
     session.add(offer)
+    await session.flush()
+    # As the service does on every write: published offers are searchable.
+    await search_index.sync(session, [offer.id])
     await session.commit()
     return offer
 

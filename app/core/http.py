@@ -4,6 +4,7 @@ import hashlib
 
 from fastapi import Request
 from pydantic import BaseModel
+from pydantic.main import IncEx
 from starlette.responses import Response
 
 from app.core.errors import PreconditionFailed
@@ -34,10 +35,11 @@ def cached_json(
     max_age: int,
     public: bool = True,
     headers: dict[str, str] | None = None,
+    exclude: IncEx | None = None,
 ) -> Response:
     """Serialise once with pydantic-core, tag the bytes, and answer 304 when the client
     already holds them."""
-    body = model.model_dump_json().encode()
+    body = model.model_dump_json(exclude=exclude).encode()
     etag = etag_of(body)
     scope = "public" if public else "private"
     all_headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}

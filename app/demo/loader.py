@@ -15,6 +15,7 @@ from app.demo.generated import generated_offers
 from app.offers import changes
 from app.offers.models import Offer, OfferFields
 from app.organisations.models import Organisation, OrganisationCreate
+from app.search import index as search_index
 
 SEED_FILE = Path(__file__).with_name("seed_offers.json")
 GENERATED_COUNT = 36
@@ -70,6 +71,7 @@ async def load_demo(session: AsyncSession, today: date) -> tuple[int, int]:
     await session.flush()
     offers = [shift_to_today(offer, today) for offer in seed["offers"]]
     offers += generated_offers(GENERATED_COUNT, today)
+    offer_ids = []
     for raw in offers:
         values = _present(raw)
         fields = OfferFields.model_validate(
@@ -85,5 +87,7 @@ async def load_demo(session: AsyncSession, today: date) -> tuple[int, int]:
         await session.flush()
         # Partners mirror through the change feed: the demo's offers must be in it too.
         await changes.record(session, offer.id, changes.change_for(None, offer.status))
+        offer_ids.append(offer.id)
+    await search_index.sync(session, offer_ids)
     await session.commit()
     return len(organisation_ids), len(offers)

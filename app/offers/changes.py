@@ -21,6 +21,7 @@ from sqlmodel import SQLModel, col
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from app.core.types import UTCDateTime, utcnow
 from app.offers.models import Offer, OfferPublic
+from app.search import index as search_index
 
 # Any constant: it names "the change feed" among PostgreSQL's advisory locks.
 _FEED_LOCK = 7_310_462
@@ -106,6 +107,8 @@ async def close_expired(session: AsyncSession, today: date) -> int:
         if getattr(result, "rowcount", 0) == 1:
             await record(session, offer_id, Change.closed)
             closed += 1
+    if expired:
+        await search_index.sync(session, [offer_id for offer_id, _ in expired])
     await session.commit()
     return closed
 

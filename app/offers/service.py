@@ -1,18 +1,16 @@
 """Rules and queries for offers."""
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import versioned_update
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, Unprocessable
-from app.core.pagination import Page, decode_time_cursor, encode_cursor
 from app.core.patching import apply_patch
 from app.core.security import Principal
 from app.core.types import in_storable_range, utcnow
@@ -21,35 +19,32 @@ from app.offers.changes import ChangeItem, ChangePage, OfferChange
 from app.offers.models import Offer, OfferCreate, OfferFields, OfferPublic, OfferUpdate
 from app.organisations.models import Organisation
 from app.referentials.enums import OfferStatus
+from app.search import index as search_index
 
 offers = Offer.__table__  # type: ignore[attr-defined]
 organisations = Organisation.__table__  # type: ignore[attr-defined]
 
-_OFFER_COLUMNS = [
+OFFER_COLUMNS = [
     offers.c[name] for name in OfferPublic.model_fields if name not in {"organisation"}
 ]
-_ORGANISATION_COLUMNS = [
+ORGANISATION_COLUMNS = [
     organisations.c.id.label("organisation_id"),
     organisations.c.slug.label("organisation_slug"),
     organisations.c.name.label("organisation_name"),
     organisations.c.kind.label("organisation_kind"),
 ]
 # Built once: each request only adds its filters to this statement.
-_PUBLIC_SELECT = select(*_OFFER_COLUMNS, *_ORGANISATION_COLUMNS).select_from(
+_PUBLIC_SELECT = select(*OFFER_COLUMNS, *ORGANISATION_COLUMNS).select_from(
     offers.join(organisations, offers.c.organisation_id == organisations.c.id)
 )
 _BY_ID = _PUBLIC_SELECT.where(offers.c.id == bindparam("offer_id"))
-_LISTED = _PUBLIC_SELECT.where(
-    offers.c.status == OfferStatus.published.value,
-    or_(offers.c.deadline.is_(None), offers.c.deadline >= bindparam("today")),
-).order_by(offers.c.published_at.desc(), offers.c.id.desc())
 
 _CHANGE_TABLE = OfferChange.__table__  # type: ignore[attr-defined]
 # The feed with each offer's current state: one query per page, however many changes.
 _CHANGES = (
     select(
-        *_OFFER_COLUMNS,
-        *_ORGANISATION_COLUMNS,
+        *OFFER_COLUMNS,
+        *ORGANISATION_COLUMNS,
         _CHANGE_TABLE.c.seq,
         _CHANGE_TABLE.c.change.label("change_kind"),
         _CHANGE_TABLE.c.changed_at,
@@ -87,62 +82,6 @@ def to_public(row: Mapping[Any, Any], today: date) -> OfferPublic:
     }
     data["status"] = effective_status(data["status"], data["deadline"], today)
     return OfferPublic.model_validate(data)
-
-
-@dataclass(frozen=True, slots=True)
-class OfferFilters:
-    contract_type: list[str] | None = None
-    departement: list[str] | None = None
-    remote: list[str] | None = None
-    organisation: list[str] | None = None
-
-
-def _filtered(statement: Select[Any], filters: OfferFilters) -> Select[Any]:
-    if filters.contract_type:
-        statement = statement.where(offers.c.contract_type.in_(filters.contract_type))
-    if filters.departement:
-        statement = statement.where(offers.c.departement.in_(filters.departement))
-    if filters.remote:
-        statement = statement.where(offers.c.remote.in_(filters.remote))
-    if filters.organisation:
-        ids, slugs = [], []
-        for ref in filters.organisation:
-            try:
-                ids.append(uuid.UUID(ref))
-            except ValueError:
-                slugs.append(ref)
-        statement = statement.where(
-            or_(organisations.c.id.in_(ids), organisations.c.slug.in_(slugs))
-        )
-    return statement
-
-
-def _after_cursor(statement: Select[Any], cursor: str) -> Select[Any]:
-    published_at, offer_id = decode_time_cursor(cursor)
-    return statement.where(
-        tuple_(offers.c.published_at, offers.c.id) < tuple_(published_at, offer_id)
-    )
-
-
-async def list_public(
-    reader: AsyncConnection,
-    filters: OfferFilters,
-    *,
-    limit: int,
-    cursor: str | None,
-    today: date,
-) -> Page[OfferPublic]:
-    statement = _filtered(_LISTED, filters)
-    if cursor:
-        statement = _after_cursor(statement, cursor)
-    result = await reader.execute(statement.limit(limit + 1), {"today": today})
-    rows = result.mappings().all()
-    items = [to_public(row, today) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["published_at"], last["id"])
-    return Page[OfferPublic](items=items, next_cursor=next_cursor)
 
 
 async def get_public(
@@ -217,6 +156,7 @@ async def create(session: AsyncSession, principal: Principal, data: OfferCreate)
         await session.rollback()
         raise _reference_taken(data.reference) from None
     await changes.record(session, offer.id, changes.change_for(None, offer.status))
+    await search_index.sync(session, [offer.id])
     await session.commit()
     return offer
 
@@ -278,6 +218,7 @@ async def _write(session: AsyncSession, offer: Offer, values: dict[str, Any]) ->
     await changes.record(
         session, offer.id, changes.change_for(before, values.get("status", before))
     )
+    await search_index.sync(session, [offer.id])
     await session.commit()
     await session.refresh(offer)
 
@@ -303,47 +244,3 @@ async def list_changes(
             )
         )
     return ChangePage(items=items, next_cursor=changes.page_cursor(after))
-
-
-@dataclass(frozen=True, slots=True)
-class ListingStamp:
-    """Changes whenever the open offers under some filters change, and costs one aggregate
-    query: a feed is validated (ETag, 304) without being rendered."""
-
-    count: int
-    offers_changed_at: datetime | None
-    organisations_changed_at: datetime | None
-
-
-async def listing_stamp(
-    reader: AsyncConnection, filters: OfferFilters, today: date
-) -> ListingStamp:
-    # Organisations count too: a feed shows each offer's organisation name.
-    statement = (
-        _filtered(_LISTED, filters)
-        .with_only_columns(
-            func.count(), func.max(offers.c.updated_at), func.max(organisations.c.updated_at)
-        )
-        .order_by(None)
-    )
-    row = (await reader.execute(statement, {"today": today})).one()
-    return ListingStamp(int(row[0]), row[1], row[2])
-
-
-# Rows fetched per round trip while streaming: enough to amortise the trip, few enough
-# that a batch of long descriptions stays small.
-_STREAM_BATCH = 100
-
-
-async def stream_public(
-    connection: AsyncConnection, filters: OfferFilters, *, limit: int, today: date
-) -> AsyncIterator[OfferPublic]:
-    """The open offers, newest first, through a server-side cursor: a feed of any length
-    holds one batch of rows at a time. PostgreSQL keeps such a cursor only inside a
-    transaction, so ``connection`` must not be in autocommit mode."""
-    statement = _filtered(_LISTED, filters).limit(limit)
-    result = await connection.stream(
-        statement.execution_options(yield_per=_STREAM_BATCH), {"today": today}
-    )
-    async for row in result.mappings():
-        yield to_public(row, today)

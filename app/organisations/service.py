@@ -22,6 +22,7 @@ from app.organisations.models import (
     OrganisationPublic,
     OrganisationUpdate,
 )
+from app.search import index as search_index
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -117,6 +118,8 @@ async def update(
     if not await versioned_update(session, table, organisation.id, organisation.version, values):
         await session.rollback()
         raise PreconditionFailed("The organisation changed meanwhile: GET it again and retry.")
+    if values["name"] != organisation.name:
+        await search_index.sync_for_organisation(session, organisation.id)
     await session.commit()
     await session.refresh(organisation)
     return organisation

@@ -14,7 +14,7 @@ from app.core.clock import Today
 from app.core.db import ReaderDep, get_database
 from app.core.errors import problem_responses
 from app.core.middleware import is_head
-from app.offers import service
+from app.offers import listing
 from app.offers.models import OfferPublic
 from app.offers.router import offer_filters
 from app.syndication import feeds
@@ -38,7 +38,7 @@ FeedLimit = Annotated[
         f"most {FEED_SIZE_MAX:,}. The feed is streamed, so a large one starts at once.",
     ),
 ]
-Filters = Annotated[service.OfferFilters, Depends(offer_filters)]
+Filters = Annotated[listing.OfferFilters, Depends(offer_filters)]
 
 DESCRIPTION = (
     "The open offers (published, deadline not passed), newest first, with the same filters "
@@ -62,13 +62,13 @@ def _self_url(request: Request, base: str) -> str:
 async def _serve(
     request: Request,
     reader: ReaderDep,
-    filters: service.OfferFilters,
+    filters: listing.OfferFilters,
     day: Today,
     limit: int,
     feed: feeds.FeedFormat,
 ) -> Response:
     settings = request.app.state.settings
-    stamp = await service.listing_stamp(reader, filters, day)
+    stamp = await listing.listing_stamp(reader, filters, day)
     base = public_base(request)
     self_url = _self_url(request, base)
     changes = [stamp.offers_changed_at, stamp.organisations_changed_at]
@@ -93,7 +93,7 @@ async def _serve(
         # Its own connection, in a transaction (PostgreSQL's cursors need one), held only
         # while the body is written: the request's reader is gone by then.
         async with database.engine.connect() as connection:
-            async for offer in service.stream_public(connection, filters, limit=limit, today=day):
+            async for offer in listing.stream_public(connection, filters, limit=limit, today=day):
                 yield offer
 
     body = feeds.render(feed, offers(), context)
