@@ -54,3 +54,65 @@ def test_the_problem_schema_is_defined() -> None:
     problem = spec["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "errors"} <= problem["properties"].keys()
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema itself: through a $ref, into an array's items, past `anyOf [x, null]`."""
+    if "$ref" in schema:
+        return _resolve(spec, spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+    if schema.get("type") == "array":
+        return _resolve(spec, schema["items"])
+    alternatives = [part for part in schema.get("anyOf", []) if part.get("type") != "null"]
+    if len(alternatives) == 1:
+        return _resolve(spec, alternatives[0])
+    return schema
+
+
+def test_search_and_feeds_document_every_parameter_and_its_values() -> None:
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    enumerated = {
+        "contract_type",
+        "departement",
+        "region",
+        "organisation_kind",
+        "remote",
+        "versant",
+        "categorie",
+        "sort",
+    }
+    routes = ["/v1/offers"] + [
+        f"/v1/feeds/offers.{kind}" for kind in ("rss", "atom", "xml", "jsonld")
+    ]
+    for path in routes:
+        parameters = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        for name, parameter in parameters.items():
+            assert parameter.get("description"), (path, name)
+        for name in enumerated & parameters.keys():
+            assert _resolve(spec, parameters[name]["schema"]).get("enum"), (path, name)
+    listing = {p["name"]: p for p in spec["paths"]["/v1/offers"]["get"]["parameters"]}
+    assert {"q", "salary_min", "published_since", "deadline_after", "facets", "sort"} <= (
+        listing.keys()
+    )
+    facet_names = ["contract_type", "departement", "remote", "organisation_kind"]
+    pattern = _resolve(spec, listing["facets"]["schema"])["pattern"]
+    assert all(name in pattern for name in facet_names)
+
+
+def test_facets_shape_and_feed_media_types_are_documented() -> None:
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    page = spec["paths"]["/v1/offers"]["get"]["responses"]["200"]["content"]["application/json"]
+    page_schema = _resolve(spec, page["schema"])
+    facets = _resolve(spec, page_schema["properties"]["facets"])
+    contract_types = _resolve(spec, facets["properties"]["contract_type"])
+    assert contract_types["additionalProperties"] == {"type": "integer"}
+    assert _resolve(spec, contract_types["propertyNames"])["enum"]
+    for kind, media_type in {
+        "rss": "application/rss+xml",
+        "atom": "application/atom+xml",
+        "xml": "application/xml",
+        "jsonld": "application/ld+json",
+    }.items():
+        content = spec["paths"][f"/v1/feeds/offers.{kind}"]["get"]["responses"]["200"]["content"]
+        assert list(content) == [media_type], kind
+    detail = spec["paths"]["/v1/offers/{offer_id}"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "application/ld+json"} <= detail.keys()

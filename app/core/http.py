@@ -1,6 +1,8 @@
 """HTTP caching: ETags on representations, 304 on If-None-Match, 412 on a stale If-Match."""
 
 import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -48,6 +50,11 @@ def cached_json(
     if _matches(request.headers.get("if-none-match"), etag, weak=True):
         return Response(status_code=304, headers=all_headers)
     return Response(body, media_type=JSON, headers=all_headers)
+
+
+def http_date(moment: datetime) -> str:
+    """RFC 9110's IMF-fixdate, for Last-Modified."""
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def etag_of_model(model: BaseModel) -> str:

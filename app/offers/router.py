@@ -12,7 +12,7 @@ from app.core.clock import Today, zone_of
 from app.core.db import ReaderDep, SessionDep
 from app.core.errors import FieldError, Unprocessable, problem_responses
 from app.core.fields import ID_OR_SLUG_PATTERN
-from app.core.http import cached_json, check_if_match, etag_of_model, json_response
+from app.core.http import cached_json, check_if_match, etag_of_model, http_date, json_response
 from app.core.pagination import CursorParam, PageLimit, next_link
 from app.core.security import OPTIONAL_CREDENTIALS, OptionalPrincipal, WriterPrincipal
 from app.core.types import in_storable_range
@@ -240,12 +240,15 @@ async def get_offer(
     principal: OptionalPrincipal,
     day: Today,
 ) -> Response:
-    offer = await service.get_public(reader, offer_id, principal, day)
+    readable = await service.get_public(reader, offer_id, principal, day, zone_of(request))
+    offer = readable.offer
     public = offer.status != "draft"
     max_age = request.app.state.settings.public_cache_seconds if public else 0
+    # Vary: the same URL answers JSON and JSON-LD, and caches must keep both apart.
+    headers = {"Vary": "Accept", "Last-Modified": http_date(readable.last_modified)}
     if wants_jsonld(request):
-        return job_posting_response(request, offer, max_age=max_age, public=public)
-    return cached_json(request, offer, max_age=max_age, public=public, headers={"Vary": "Accept"})
+        return job_posting_response(request, offer, max_age=max_age, public=public, headers=headers)
+    return cached_json(request, offer, max_age=max_age, public=public, headers=headers)
 
 
 @router.post(

@@ -2,8 +2,10 @@
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +34,7 @@ ORGANISATION_COLUMNS = [
     organisations.c.slug.label("organisation_slug"),
     organisations.c.name.label("organisation_name"),
     organisations.c.kind.label("organisation_kind"),
+    organisations.c.updated_at.label("organisation_updated_at"),
 ]
 # Built once: each request only adds its filters to this statement.
 _PUBLIC_SELECT = select(*OFFER_COLUMNS, *ORGANISATION_COLUMNS).select_from(
@@ -80,13 +83,26 @@ def to_public(row: Mapping[Any, Any], today: date) -> OfferPublic:
         "name": data.pop("organisation_name"),
         "kind": data.pop("organisation_kind"),
     }
+    data.pop("organisation_updated_at")
     data["status"] = effective_status(data["status"], data["deadline"], today)
     return OfferPublic.model_validate(data)
 
 
+@dataclass(frozen=True, slots=True)
+class Readable:
+    offer: OfferPublic
+    last_modified: datetime
+    """When its representation last changed: the offer, its organisation's summary, or
+    the end of its last day to apply, when that closed it."""
+
+
 async def get_public(
-    reader: AsyncConnection, offer_id: uuid.UUID, principal: Principal | None, today: date
-) -> OfferPublic:
+    reader: AsyncConnection,
+    offer_id: uuid.UUID,
+    principal: Principal | None,
+    today: date,
+    zone: ZoneInfo,
+) -> Readable:
     row = (await reader.execute(_BY_ID, {"offer_id": offer_id})).mappings().first()
     if row is None:
         raise NotFound("No offer with this id.")
@@ -94,7 +110,13 @@ async def get_public(
         principal and principal.may_write_for(row["organisation_id"])
     ):
         raise NotFound("No offer with this id.")
-    return to_public(row, today)
+    changed = max(row["updated_at"], row["organisation_updated_at"])
+    offer = to_public(row, today)
+    if offer.status == OfferStatus.closed and row["status"] == OfferStatus.published:
+        assert offer.deadline is not None
+        expired = datetime.combine(offer.deadline + timedelta(days=1), time(), zone)
+        changed = max(changed, expired.astimezone(UTC))
+    return Readable(offer, changed)
 
 
 async def read_after_write(session: AsyncSession, offer_id: uuid.UUID, today: date) -> OfferPublic:

@@ -65,14 +65,19 @@ def wants_jsonld(request: Request) -> bool:
 
 
 def job_posting_response(
-    request: Request, offer: OfferPublic, *, max_age: int, public: bool = True
+    request: Request,
+    offer: OfferPublic,
+    *,
+    max_age: int,
+    public: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     zone = ZoneInfo(request.app.state.settings.timezone)
     body = jsonld.dumps(jsonld.job_posting(offer, public_base(request), zone=zone)).encode()
     etag = etag_of(body)
     scope = "public" if public else "private"
-    # Vary: the same URL also answers plain JSON, and caches must keep both apart.
-    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}", "Vary": "Accept"}
+    all_headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}
+    all_headers.update(headers or {})
     if none_match(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=JSONLD, headers=headers)
+        return Response(status_code=304, headers=all_headers)
+    return Response(body, media_type=JSONLD, headers=all_headers)

@@ -2,7 +2,6 @@
 
 import hashlib
 from collections.abc import AsyncIterator
-from email.utils import format_datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from app.core.clock import Today
 from app.core.db import ReaderDep, get_database
 from app.core.errors import problem_responses
+from app.core.http import http_date
 from app.core.middleware import is_head
 from app.offers import listing
 from app.offers.models import OfferPublic
@@ -80,7 +80,7 @@ async def _serve(
         "Cache-Control": f"public, max-age={settings.public_cache_seconds}",
     }
     if updated is not None:
-        headers["Last-Modified"] = format_datetime(updated, usegmt=True)
+        headers["Last-Modified"] = http_date(updated)
     if none_match(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     if is_head(request):

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -233,3 +233,43 @@ async def test_head_answers_like_get_without_a_body(
         f"/v1/offers/{offer.id}", headers={"If-None-Match": get.headers["etag"]}
     )
     assert cached.status_code == 304
+
+
+async def test_detail_carries_last_modified(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    organisation = await make_organisation(session)
+    offer = await make_offer(session, organisation)
+    stamp = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    offer.updated_at = stamp
+    organisation.updated_at = stamp - timedelta(days=1)
+    await session.commit()
+
+    response = await client.get(f"/v1/offers/{offer.id}")
+    assert response.headers["Last-Modified"] == "Mon, 02 Mar 2026 09:30:00 GMT"
+    as_jsonld = await client.get(
+        f"/v1/offers/{offer.id}", headers={"Accept": "application/ld+json"}
+    )
+    assert as_jsonld.headers["Last-Modified"] == "Mon, 02 Mar 2026 09:30:00 GMT"
+
+    # The organisation's name is part of the offer as read.
+    organisation.updated_at = stamp + timedelta(hours=2)
+    await session.commit()
+    response = await client.get(f"/v1/offers/{offer.id}")
+    assert response.headers["Last-Modified"] == "Mon, 02 Mar 2026 11:30:00 GMT"
+
+
+async def test_an_expired_offer_was_last_modified_when_its_deadline_ended(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    organisation = await make_organisation(session)
+    offer = await make_offer(session, organisation, deadline=date(2026, 1, 15))
+    offer.updated_at = datetime(2025, 12, 1, tzinfo=UTC)
+    organisation.updated_at = datetime(2025, 12, 1, tzinfo=UTC)
+    await session.commit()
+
+    response = await client.get(f"/v1/offers/{offer.id}")
+
+    assert response.json()["status"] == "closed"
+    # Midnight in Paris (UTC+1 in winter) after the last day to apply.
+    assert response.headers["Last-Modified"] == "Thu, 15 Jan 2026 23:00:00 GMT"

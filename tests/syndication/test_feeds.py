@@ -122,6 +122,25 @@ async def test_filters_apply_to_feeds(
     ]
     assert await feed_ids(client, kind, "limit=1") == [ditp]
     assert await feed_ids(client, kind, "remote=full") == []
+    # The list's newer filters and its search work on feeds too.
+    assert await feed_ids(client, kind, "q=innovation+publique") == [ditp]
+    assert await feed_ids(client, kind, "q=ferm%C3%A9e") == []
+    assert await feed_ids(client, kind, "region=11&salary_min=2800") == [labo]
+    assert await feed_ids(client, kind, "organisation_kind=administration_etat") == [ditp]
+
+
+async def test_a_closed_offer_leaves_the_feeds_and_enters_the_change_feed_as_closed(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    offers = await open_and_gone(session, client)
+    gone = str(offers["deleted"].id)
+
+    for kind in FEEDS:
+        assert gone not in await feed_ids(client, kind)
+    changes = (await client.get("/v1/offers/changes", params={"limit": 100})).json()["items"]
+    last_change = [item for item in changes if item["offer_id"] == gone][-1]
+    assert last_change["change"] == "closed"
+    assert last_change["offer"]["status"] == "closed"
 
 
 async def test_rss_items_for_feed_readers(client: httpx.AsyncClient, session: AsyncSession) -> None:
