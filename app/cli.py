@@ -75,6 +75,19 @@ def demo(
 
 
 @cli.command()
+def reindex() -> None:
+    """Rebuild the search index from the published offers (after a restore, or when the
+    way text is analysed changes)."""
+    from app.search.index import rebuild
+
+    async def work(database: Database) -> int:
+        async with database.engine.begin() as connection:
+            return await connection.run_sync(rebuild)
+
+    typer.echo(f"indexed {_with_database(get_settings(), work)} published offers")
+
+
+@cli.command()
 def purge() -> None:
     """Delete applications past their retention date (rows and files) and expired tokens."""
     from app.applications.purge import purge as run_purge

@@ -175,7 +175,7 @@ def _place(rng: random.Random, codes: Sequence[str], weights: Sequence[int]) -> 
 def organisations(count: int, rng: random.Random, now: datetime) -> list[Organisation]:
     codes = sorted(DEPARTEMENT_BY_CODE)
     weights = [HEAVY_DEPARTEMENTS.get(code, 3) for code in codes]
-    kinds = [kind for kind in ORGANISATION_KINDS]
+    kinds = list(ORGANISATION_KINDS)
     made = []
     for number in range(count):
         kind, prefix, _weight = rng.choices(kinds, [kind[2] for kind in kinds])[0]
@@ -281,7 +281,9 @@ def offers(
             start_date, start_text = None, "dès que possible"
         apply_via = rng.choices(("platform", "email", "url"), (5, 3, 2))[0]
         apply_email = f"recrutement+{number + 1}@example.org" if apply_via == "email" else None
-        apply_url = f"https://emplois.example.org/offres/{number + 1}" if apply_via == "url" else None
+        apply_url = None
+        if apply_via == "url":
+            apply_url = f"https://emplois.example.org/offres/{number + 1}"
         yield (
             _uuid(rng),
             organisation.id,

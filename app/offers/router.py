@@ -32,16 +32,32 @@ OfferId = Annotated[uuid.UUID, Path(description="The offer's id.")]
 FACETS_PATTERN = "^({0})(,({0}))*$".format("|".join(facet.value for facet in listing.Facet))
 
 
-def _since(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+# ISO 8601 only: pydantic's lax parsing would also take « 0.5 » as a Unix time.
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+ISO_MOMENT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+
+
+def _refused(field: str, message: str) -> Unprocessable:
+    return Unprocessable(f"{field}: {message}.", errors=[FieldError(field=field, message=message)])
+
+
+def _since(value: str | None, zone: ZoneInfo) -> datetime | None:
     if value is None:
         return None
     try:
-        return in_storable_range(value if value.tzinfo else value.replace(tzinfo=zone))
+        moment = datetime.fromisoformat(value)
+        return in_storable_range(moment if moment.tzinfo else moment.replace(tzinfo=zone))
     except ValueError as error:
-        raise Unprocessable(
-            f"published_since: {error}.",
-            errors=[FieldError(field="published_since", message=str(error))],
-        ) from None
+        raise _refused("published_since", f"not a valid datetime ({error})") from None
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise _refused("deadline_after", f"not a valid date ({error})") from None
 
 
 # Lists default to empty rather than null: `anyOf [array, null]` only adds noise to the
@@ -112,15 +128,17 @@ async def offer_filters(
         ),
     ] = None,
     published_since: Annotated[
-        datetime | None,
+        str | None,
         Query(
+            pattern=ISO_MOMENT,
             description="Published at or after this moment (ISO 8601). A date alone or a "
             "time without offset is read in the service's time zone (Europe/Paris).",
         ),
     ] = None,
     deadline_after: Annotated[
-        date | None,
+        str | None,
         Query(
+            pattern=ISO_DATE,
             description="Still open to applications on this day: deadline on or after it, "
             "or no deadline.",
         ),
@@ -138,7 +156,7 @@ async def offer_filters(
         categorie=[value.value for value in categorie],
         salary_min=salary_min,
         published_since=_since(published_since, zone_of(request)),
-        deadline_after=deadline_after,
+        deadline_after=_day(deadline_after),
     )
 
 

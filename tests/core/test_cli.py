@@ -113,3 +113,30 @@ def test_purge_prints_what_it_did(cli_database: str, tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     assert "applications deleted: 0" in first.stdout
     assert "documents deleted: 0" in first.stdout
+
+
+def _scalar(url: str, statement: str) -> int:
+    async def read() -> int:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.begin() as connection:
+                result = await connection.exec_driver_sql(statement)
+                return int(result.scalar() or 0) if result.returns_rows else 0
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_reindex_rebuilds_the_search_index(cli_database: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    published = _scalar(cli_database, "SELECT count(*) FROM offer WHERE status = 'published'")
+    assert _scalar(cli_database, "SELECT count(*) FROM offer_search") == published > 0
+    _scalar(cli_database, "DELETE FROM offer_search")
+
+    result = runner.invoke(cli, ["reindex"])
+
+    assert result.exit_code == 0, result.output
+    assert f"indexed {published} published offers" in result.stdout
+    assert _scalar(cli_database, "SELECT count(*) FROM offer_search") == published
