@@ -10,9 +10,10 @@ from app.referentials.router import router as referentials
 from app.syndication.router import router as feeds
 
 v1 = APIRouter(prefix="/v1")
-v1.include_router(organisations)
+# Routes are matched in order: the hottest reads (offers, feeds) are tried first.
 v1.include_router(offers)
+v1.include_router(feeds)
+v1.include_router(organisations)
 v1.include_router(referentials)
 v1.include_router(applications)
 v1.include_router(candidates)
-v1.include_router(feeds)

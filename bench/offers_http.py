@@ -362,7 +362,7 @@ def report(
             f"{measures.median(route.name, 'baseline', 'p50_ms'):>6.1f} "
             f"{measures.median(route.name, 'baseline', 'p99_ms'):>6.1f}   "
             f"{app_rps:>9.1f} {measures.median(route.name, 'app', 'p50_ms'):>6.1f} "
-            f"{measures.median(route.name, 'app', 'p99_ms'):>6.1f}   {ratio:>5.2f} "
+            f"{measures.median(route.name, 'app', 'p99_ms'):>6.1f}   {ratio:>5.3f} "
             f"{min(per_round):>6.2f}-{max(per_round):<6.2f}  {'PASS' if ok else 'FAIL'}"
             + (f" ({errors} errors)" if errors else "")
         )

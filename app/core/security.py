@@ -19,6 +19,8 @@ from app.core.errors import Forbidden, Unauthorized
 # requirement tells clients (and schemathesis) that sending none is fine. FastAPI appends
 # it to the route's own Bearer requirement.
 OPTIONAL_CREDENTIALS: dict[str, Any] = {"security": [{}]}
+# The same, for a route that reads its token with `bearer_token` rather than a dependency.
+OPTIONAL_BEARER: dict[str, Any] = {"security": [{"HTTPBearer": []}, {}]}
 
 CANDIDATE = "candidate"
 FOLLOW_UP = "follow_up"
@@ -74,13 +76,30 @@ async def optional_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    if credentials is None:
+    return await principal_for(request, credentials.credentials if credentials else None)
+
+
+def bearer_token(request: Request) -> str | None:
+    """The request's bearer token, read without the `HTTPBearer` dependency: for hot
+    routes that document their security in `openapi_extra` instead."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "Use `Authorization: Bearer <key>`.", headers=_challenge("invalid_request")
+        )
+    return token.strip()
+
+
+async def principal_for(request: Request, token: str | None) -> Principal | None:
+    if token is None:
         if request.headers.get("authorization"):
             raise Unauthorized(
                 "Use `Authorization: Bearer <key>`.", headers=_challenge("invalid_request")
             )
         return None
-    token = credentials.credentials
     resolvers: dict[str, TokenResolver] = getattr(request.app.state, "token_resolvers", {})
     resolver: TokenResolver | None = _resolve_api_key if looks_like_key(token) else None
     for prefix, candidate in resolvers.items():

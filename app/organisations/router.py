@@ -1,5 +1,6 @@
 """/v1/organisations: public reads, writes by admins and the organisation's recruiters."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -45,10 +46,8 @@ async def list_organisations(
     request: Request,
     reader: ReaderDep,
     limit: PageLimit,
-    kind: Annotated[list[OrganisationKind], Query(default_factory=list, description="Repeatable.")],
-    departement: Annotated[
-        list[DepartementCode], Query(default_factory=list, description="Repeatable.")
-    ],
+    kind: Annotated[Sequence[OrganisationKind], Query(description="Repeatable.")] = (),
+    departement: Annotated[Sequence[DepartementCode], Query(description="Repeatable.")] = (),
     cursor: CursorParam = None,
 ) -> Response:
     page = await service.list_public(
@@ -56,7 +55,7 @@ async def list_organisations(
         limit=limit,
         cursor=cursor,
         kind=[value.value for value in kind],
-        departement=departement,
+        departement=list(departement),
     )
     link = next_link(request.url, page.next_cursor, request.app.state.settings.public_base_url)
     return cached_json(
