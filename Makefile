@@ -40,7 +40,10 @@ test-postgres: install
 		echo "PostgreSQL tests skipped: no server answers at $${VOCATION_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"; \
 	fi
 
-test: lint typecheck test-sqlite test-postgres
+# Both engines' suites run side by side (one per core); --output-sync prints each one's
+# output whole when it finishes, so the two never interleave.
+test: lint typecheck
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target test-sqlite test-postgres
 
 openapi: install
 	$(BIN)/vocation openapi

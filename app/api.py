@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.applications.router import router as applications
 from app.candidates.router import router as candidates
+from app.offers.bulk_router import router as offer_uploads
 from app.offers.router import router as offers
 from app.organisations.router import router as organisations
 from app.referentials.router import router as referentials
@@ -14,6 +15,7 @@ v1 = APIRouter(prefix="/v1")
 v1.include_router(offers)
 v1.include_router(feeds)
 v1.include_router(organisations)
+v1.include_router(offer_uploads)
 v1.include_router(referentials)
 v1.include_router(applications)
 v1.include_router(candidates)

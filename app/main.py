@@ -21,6 +21,7 @@ from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
+BULK_PATH = re.compile(r"^/v1/offers/bulk$")
 
 DESCRIPTION = """
 Open job-board API for public-interest work in France: associations, collectifs,
@@ -93,7 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         # Room for a CV, a cover letter and the form fields around them.
-        larger_limits={UPLOAD_PATH: 2 * settings.max_document_bytes + 256 * 1024},
+        larger_limits={
+            UPLOAD_PATH: 2 * settings.max_document_bytes + 256 * 1024,
+            BULK_PATH: settings.bulk_max_bytes,
+        },
     )
     app.add_middleware(
         RateLimit, rules=rate_rules(settings), storage_url=settings.rate_limit_storage_url

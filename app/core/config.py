@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest JSON request body accepted (413 above)."
     )
+    bulk_max_rows: int = Field(
+        default=10_000, ge=1, description="Most offers in one bulk upload (413 above)."
+    )
+    bulk_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Largest bulk upload body (413 above): 10,000 long offers fit.",
+    )
     public_cache_seconds: int = Field(
         default=60, ge=0, description="max-age of Cache-Control on public reads."
     )

@@ -84,6 +84,22 @@ async def record(session: AsyncSession, offer_id: uuid.UUID, change: Change | No
     await session.flush()
 
 
+async def record_many(
+    session: AsyncSession, entries: list[tuple[uuid.UUID, Change | None]]
+) -> None:
+    """Append many changes at once, as the transaction's last writes (bulk uploads)."""
+    rows = [
+        {"offer_id": offer_id, "change": change.value, "changed_at": utcnow()}
+        for offer_id, change in entries
+        if change is not None
+    ]
+    if not rows:
+        return
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+    await session.execute(sa.insert(OfferChange), rows)
+
+
 async def close_expired(session: AsyncSession, today: date) -> int:
     """Close published offers whose deadline has passed, with their "closed" change, so
     that a mirror drops them too (time alone writes nothing to the feed)."""

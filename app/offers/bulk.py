@@ -1,0 +1,178 @@
+"""A bulk upload: rows read as a stream, checked, and written in batches in one
+transaction, with a report that names every failed row."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import PayloadTooLarge
+from app.offers import bulk_formats, changes, upsert
+from app.offers.upsert import OfferRow, Outcome, RowError
+
+# Rows checked and written together: one query finds their existing offers, one INSERT
+# creates the new ones. Memory holds one batch, whatever the upload's size.
+BATCH_SIZE = 500
+
+
+class BulkMode(StrEnum):
+    atomic = "atomic"
+    partial = "partial"
+
+
+class BulkError(BaseModel):
+    row: int = Field(description="Position of the offer in the upload, from 1.")
+    reference: str | None
+    field: str | None = Field(description="The field at fault; null for the row as a whole.")
+    message: str
+
+
+class BulkReport(BaseModel):
+    dry_run: bool
+    mode: BulkMode
+    written: bool = Field(
+        description="False when nothing was written (dry run, or atomic with errors)."
+    )
+    created: int
+    updated: int
+    unchanged: int
+    closed: int = Field(description="Published offers absent from the upload, with `sync=true`.")
+    failed: int = Field(description="Rows not written, each listed in `errors`.")
+    errors: list[BulkError]
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The uploading key's organisation, as plain values: the session's objects expire at
+    each commit, and an upload commits its idempotency claim before it starts."""
+
+    id: uuid.UUID
+    slug: str
+
+
+@dataclass(slots=True)
+class _Run:
+    organisation: Owner
+    mode: BulkMode
+    dry_run: bool
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    errors: list[RowError] = field(default_factory=list)
+    failed_rows: set[int] = field(default_factory=set)
+    references: set[str] = field(default_factory=set)
+    feed: list[tuple[uuid.UUID, changes.Change | None]] = field(default_factory=list)
+
+    def fail(self, error: RowError) -> None:
+        self.errors.append(error)
+        self.failed_rows.add(error.row)
+
+    @property
+    def writing(self) -> bool:
+        return not self.dry_run and not (self.mode == BulkMode.atomic and self.errors)
+
+    def names_organisation(self, reference: str) -> bool:
+        return reference in {self.organisation.slug, str(self.organisation.id)}
+
+
+def _check(
+    run: _Run, number: int, raw: dict[str, Any] | bulk_formats.Unreadable
+) -> OfferRow | None:
+    if isinstance(raw, bulk_formats.Unreadable):
+        run.fail(RowError(number, None, None, raw.message))
+        return None
+    reference = raw.get("reference")
+    reference = reference if isinstance(reference, str) else None
+    try:
+        row = OfferRow.model_validate(raw)
+    except ValidationError as error:
+        for found in upsert.row_errors(number, reference, error):
+            run.fail(found)
+        if reference:
+            # Present, if invalid: `sync` must not close the offer it names.
+            run.references.add(reference)
+        return None
+    if row.organisation is not None and not run.names_organisation(row.organisation):
+        run.fail(RowError(number, row.reference, "organisation", "not this key's organisation"))
+        return None
+    if row.reference in run.references:
+        run.fail(RowError(number, row.reference, "reference", "appears twice in this upload"))
+        return None
+    run.references.add(row.reference)
+    return row
+
+
+async def _flush(session: AsyncSession, run: _Run, batch: list[tuple[int, OfferRow]]) -> None:
+    if not batch:
+        return
+    existing = await upsert.existing_by_reference(
+        session, run.organisation.id, [row.reference for _, row in batch]
+    )
+    plans = []
+    for number, row in batch:
+        try:
+            plans.append(upsert.plan(number, row, existing.get(row.reference)))
+        except upsert.ClosedOffer:
+            run.fail(RowError(number, row.reference, "status", "this offer is closed and stays so"))
+    for step in plans:
+        run.counts[step.outcome] += 1
+    if run.writing:
+        run.feed += await upsert.write(session, run.organisation.id, plans)
+    batch.clear()
+
+
+async def run_upload(
+    session: AsyncSession,
+    organisation: Owner,
+    rows: Iterator[dict[str, Any] | bulk_formats.Unreadable],
+    *,
+    mode: BulkMode,
+    dry_run: bool,
+    sync: bool,
+    max_rows: int,
+) -> BulkReport:
+    """Check and write the upload in the session's transaction; the caller commits when
+    `report.written`, and rolls back otherwise."""
+    run = _Run(organisation, mode, dry_run)
+    batch: list[tuple[int, OfferRow]] = []
+    for number, raw in enumerate(rows, start=1):
+        if number > max_rows:
+            raise PayloadTooLarge(
+                f"An upload holds at most {max_rows:,} offers (setting "
+                "VOCATION_BULK_MAX_ROWS); split it, or send it in chunks. Nothing was written."
+            )
+        row = _check(run, number, raw)
+        if row is not None:
+            batch.append((number, row))
+        if len(batch) >= BATCH_SIZE:
+            await _flush(session, run, batch)
+    await _flush(session, run, batch)
+    closed = 0
+    if (sync and run.writing) or (sync and dry_run):
+        closing = await upsert.close_absent(
+            session, organisation.id, run.references, dry_run=not run.writing
+        )
+        closed = len(closing)
+        run.feed += closing if run.writing else []
+    written = run.writing
+    if written:
+        await changes.record_many(session, run.feed)
+    # Atomic with errors: nothing is written, so nothing was created or updated.
+    counts = run.counts if written or dry_run else dict.fromkeys(Outcome, 0)
+    return BulkReport(
+        dry_run=dry_run,
+        mode=mode,
+        written=written,
+        created=counts[Outcome.created],
+        updated=counts[Outcome.updated],
+        unchanged=counts[Outcome.unchanged],
+        closed=closed if (written or dry_run) else 0,
+        failed=len(run.failed_rows),
+        errors=[BulkError(**asdict(error)) for error in sorted(run.errors, key=_order)],
+    )
+
+
+def _order(error: RowError) -> tuple[int, str]:
+    return error.row, error.field or ""

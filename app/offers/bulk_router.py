@@ -1,0 +1,272 @@
+"""Recruiters' scripts: `PUT` one offer by its reference, `POST /v1/offers/bulk` many."""
+
+import hashlib
+import json
+import tempfile
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import Response
+
+from app.core import idempotency
+from app.core.api_keys import Role
+from app.core.clock import Today
+from app.core.db import SessionDep
+from app.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    FieldError,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    Unprocessable,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from app.core.fields import ID_OR_SLUG_PATTERN
+from app.core.http import check_if_match, etag_of_model, json_response
+from app.core.security import Principal, WriterPrincipal, require_roles
+from app.offers import bulk, bulk_formats, changes, service, upsert
+from app.offers.models import OfferPublic
+from app.offers.upsert import OfferUpsert, Outcome
+from app.organisations import service as organisations
+from app.organisations.models import Organisation
+
+router = APIRouter(tags=["offers"])
+
+RecruiterPrincipal = Annotated[Principal, require_roles(Role.recruiter)]
+# Kept in memory up to this size, then on disk: a large upload never sits in memory whole.
+_SPOOL_IN_MEMORY = 1024 * 1024
+
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The offers, one per row, each keyed by `reference`; rows are counted "
+        "from 1 in every format (a CSV's header line is not a row).",
+        "content": {
+            bulk_formats.JSON: {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/OfferUpsert"}}
+            },
+            bulk_formats.NDJSON: {
+                "schema": {"type": "string", "description": "One offer object per line."}
+            },
+            bulk_formats.CSV: {
+                "schema": {
+                    "type": "string",
+                    "description": "UTF-8, with or without BOM; `,` or `;`. The header names "
+                    "the offers' fields (accents and case ignored; French names such as "
+                    "`intitulé`, `ville`, `date limite` accepted). Empty cells are null; "
+                    "`oui`/`non` are booleans.",
+                }
+            },
+        },
+    }
+}
+
+
+async def _spool(request: Request, max_bytes: int) -> tuple[Any, str]:
+    """The body in a temporary file (memory first, disk past 1 MiB) and its SHA-256."""
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            spool.close()
+            raise PayloadTooLarge(f"An upload is at most {max_bytes:,} bytes. Nothing was written.")
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest()
+
+
+def upload_fingerprint(
+    body_hash: str, media_type: str, mode: bulk.BulkMode, dry_run: bool, sync: bool
+) -> str:
+    """What makes two uploads "the same request" for Idempotency-Key."""
+    return idempotency.fingerprint([body_hash, media_type, mode.value, dry_run, sync])
+
+
+def _media_type(request: Request) -> str:
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if declared not in bulk_formats.MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            "Send the offers as application/json (an array), application/x-ndjson or text/csv."
+        )
+    return declared
+
+
+@router.post(
+    "/offers/bulk",
+    response_model=bulk.BulkReport,
+    summary="Create, update and close many offers in one call (recruiter key)",
+    description="Each row is an offer of the key's organisation, keyed by its `reference`: "
+    "created when new, replaced when it differs, left alone when it is the same. "
+    "`mode=atomic` (default) writes every row or none (422 when a row fails); "
+    "`mode=partial` writes the valid rows and reports the others. `dry_run=true` checks "
+    "and reports, writing nothing. `sync=true` closes the organisation's published offers "
+    "that the upload does not name. With `Idempotency-Key`, a retry replays the first "
+    "answer and writes nothing more; the same key with another body is 422; while the "
+    "first is still running, 409 with `Retry-After`. At most `VOCATION_BULK_MAX_ROWS` "
+    "rows (10,000) and `VOCATION_BULK_MAX_BYTES` (64 MiB): above, 413 and nothing written.",
+    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    openapi_extra=_UPLOAD_SCHEMA,
+)
+async def upload_offers(
+    request: Request,
+    session: SessionDep,
+    principal: RecruiterPrincipal,
+    mode: Annotated[bulk.BulkMode, Query(description="`atomic` or `partial`.")] = (
+        bulk.BulkMode.atomic
+    ),
+    dry_run: Annotated[bool, Query(description="Check and report; write nothing.")] = False,
+    sync: Annotated[
+        bool, Query(description="The upload is the full list: close the offers it omits.")
+    ] = False,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=200, description="Any unique string; a retry sends the same one."),
+    ] = None,
+) -> Response:
+    settings = request.app.state.settings
+    media_type = _media_type(request)
+    assert principal.organisation_id is not None
+    organisation = await session.get(Organisation, principal.organisation_id)
+    if organisation is None:
+        raise NotFound("This key's organisation no longer exists.")
+    owner = bulk.Owner(organisation.id, organisation.slug)
+    spool, body_hash = await _spool(request, settings.bulk_max_bytes)
+    claim: tuple[str, str] | None = None
+    try:
+        if idempotency_key is not None:
+            claim = (f"bulk:{owner.id}", idempotency_key)
+            fingerprint = upload_fingerprint(body_hash, media_type, mode, dry_run, sync)
+            replay = await idempotency.claim(session, *claim, fingerprint)
+            if replay is not None:
+                return Response(
+                    replay.body, status_code=replay.status, media_type="application/json"
+                )
+        try:
+            report = await bulk.run_upload(
+                session,
+                owner,
+                bulk_formats.rows(spool, media_type),
+                mode=mode,
+                dry_run=dry_run,
+                sync=sync,
+                max_rows=settings.bulk_max_rows,
+            )
+        except bulk_formats.UploadUnreadable as error:
+            raise Unprocessable(str(error)) from None
+        except upsert.LostRace:
+            raise Conflict(
+                "Some of these offers changed during the upload; send it again.",
+                headers={"Retry-After": "1"},
+            ) from None
+        status = 200 if report.written or dry_run or not report.failed else 422
+        body = _atomic_failure(report) if status == 422 else report.model_dump_json()
+        if not report.written:
+            await session.rollback()
+        if claim is not None:
+            await idempotency.record(session, *claim, status, body)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        if claim is not None:
+            await idempotency.release(session, *claim)
+        raise
+    finally:
+        spool.close()
+    return _answer(status, body)
+
+
+def _answer(status: int, body: str) -> Response:
+    media_type = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
+    return Response(body, status_code=status, media_type=media_type)
+
+
+def _atomic_failure(report: bulk.BulkReport) -> str:
+    """A problem (RFC 9457) that carries the whole report: its `errors` keep the problem's
+    `field` and `message`, and add each row's number and reference."""
+    problem = {
+        "type": "urn:vocation:problem:validation",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": f"{report.failed} row(s) failed, so nothing was written (mode=atomic). "
+        "Fix them, or send mode=partial to write the valid rows.",
+        **report.model_dump(exclude={"errors"}),
+        "errors": [
+            {**error.model_dump(), "field": error.field or "row"} for error in report.errors
+        ],
+    }
+    return json.dumps(problem, ensure_ascii=False)
+
+
+@router.put(
+    "/organisations/{id_or_slug}/offers/{reference:path}",
+    response_model=OfferPublic,
+    summary="Create or replace one offer by your reference (recruiter or admin key)",
+    description="The body is the whole offer. Created (201, `Location`) when the reference "
+    "is new; replaced (200) when it differs; left alone (200, same `ETag`, no change-feed "
+    "entry) when it is the same. `status` defaults to `published`. With `If-Match`, "
+    "refused with 412 when the offer changed since that ETag. A closed offer stays closed "
+    "(409).",
+    responses=problem_responses(401, 403, 404, 409, 412, 413, 422),
+)
+async def put_offer(
+    request: Request,
+    session: SessionDep,
+    principal: WriterPrincipal,
+    id_or_slug: Annotated[str, Path(max_length=80, pattern=ID_OR_SLUG_PATTERN)],
+    reference: Annotated[
+        str,
+        Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$"),
+    ],
+    body: Annotated[OfferUpsert, Body()],
+    day: Today,
+) -> Response:
+    organisation = await organisations.load_for_write(session, principal, id_or_slug)
+    if body.reference not in (None, reference):
+        raise Unprocessable(
+            "The body's reference differs from the path's.",
+            errors=[FieldError(field="reference", message="must equal the path's reference")],
+        )
+    if body.organisation is not None and body.organisation not in {
+        organisation.slug,
+        str(organisation.id),
+    }:
+        raise Unprocessable(
+            "The body names another organisation than the path.",
+            errors=[FieldError(field="organisation", message="not the path's organisation")],
+        )
+    row = body.model_copy(update={"reference": reference})
+    existing = (await upsert.existing_by_reference(session, organisation.id, [reference])).get(
+        reference
+    )
+    if existing is not None and request.headers.get("if-match") is not None:
+        check_if_match(request, await service.read_after_write(session, existing["id"], day))
+    try:
+        step = upsert.plan(1, row, existing)
+    except upsert.ClosedOffer:
+        raise Conflict("This offer is closed; closed offers are kept as they were.") from None
+    if step.outcome != Outcome.unchanged:
+        try:
+            feed = await upsert.write(session, organisation.id, [step])
+            await changes.record_many(session, feed)
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            raise Conflict("Another request created this reference at the same time.") from None
+        except upsert.LostRace:
+            await session.rollback()
+            raise PreconditionFailed("The offer changed meanwhile: send it again.") from None
+    public = await service.read_after_write(session, step.offer_id, day)
+    created = step.outcome == Outcome.created
+    headers = {"Location": str(request.url_for("get_offer", offer_id=step.offer_id))}
+    return json_response(
+        public,
+        status_code=201 if created else 200,
+        etag=etag_of_model(public),
+        headers=headers if created else None,
+    )

@@ -1,0 +1,211 @@
+"""Writing offers by their reference, one (PUT) or many (bulk): each is created, replaced,
+or left alone when nothing changed, so that sending the same offers twice writes nothing
+the second time (no new version, no change-feed entry)."""
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.fields import Reference
+from app.core.types import utcnow
+from app.offers import changes
+from app.offers.models import Offer, OfferFields
+from app.referentials.enums import OfferStatus
+from app.search import index as search_index
+
+offers = Offer.__table__  # type: ignore[attr-defined]
+FIELD_NAMES = list(OfferFields.model_fields)
+
+
+class OfferUpsert(OfferFields):
+    """An offer as a whole, written by its reference: the body of a PUT (the reference is
+    in the path) and one row of a bulk upload (the reference is required)."""
+
+    status: Literal[OfferStatus.draft, OfferStatus.published, OfferStatus.closed] = Field(
+        default=OfferStatus.published,
+        description="`published` by default: an upload mirrors the offers you have open.",
+    )
+    organisation: str | None = Field(
+        default=None,
+        max_length=80,
+        description="Optional: your organisation's slug or id. Any other is refused.",
+    )
+
+
+class OfferRow(OfferUpsert):
+    reference: Reference = Field(description="Your own reference: the key of the upsert.")
+
+
+class Outcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    reference: str | None
+    field: str | None
+    message: str
+
+
+def row_errors(row: int, reference: str | None, error: ValidationError) -> list[RowError]:
+    found = []
+    for detail in error.errors(include_url=False):
+        location = [str(part) for part in detail["loc"]]
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        found.append(RowError(row, reference, ".".join(location) or None, message))
+    return found
+
+
+@dataclass(slots=True)
+class Plan:
+    """What writing one row means, decided before anything is written."""
+
+    row: int
+    reference: str
+    outcome: Outcome
+    offer_id: uuid.UUID
+    values: dict[str, Any]
+    version: int = 0
+    before: str | None = None
+
+
+class ClosedOffer(Exception):
+    """A closed offer stays as it was; its reference cannot bring it back."""
+
+
+def _desired(row: OfferUpsert) -> dict[str, Any]:
+    values = row.model_dump(include=set(FIELD_NAMES))
+    values["status"] = row.status.value
+    return {name: getattr(value, "value", value) for name, value in values.items()}
+
+
+def plan(number: int, row: OfferUpsert, existing: Mapping[str, Any] | None) -> Plan:
+    desired = _desired(row)
+    reference = desired["reference"]
+    if existing is None:
+        return Plan(number, reference, Outcome.created, uuid.uuid4(), desired)
+    same = all(existing[name] == value for name, value in desired.items())
+    if same:
+        return Plan(number, reference, Outcome.unchanged, existing["id"], {})
+    if existing["status"] == OfferStatus.closed:
+        raise ClosedOffer
+    return Plan(
+        number,
+        reference,
+        Outcome.updated,
+        existing["id"],
+        desired,
+        version=existing["version"],
+        before=existing["status"],
+    )
+
+
+_EXISTING_COLUMNS = [offers.c.id, offers.c.version, *(offers.c[name] for name in FIELD_NAMES)]
+_EXISTING_COLUMNS.append(offers.c.status)
+
+
+async def existing_by_reference(
+    session: AsyncSession, organisation_id: uuid.UUID, references: Sequence[str]
+) -> dict[str, Mapping[str, Any]]:
+    if not references:
+        return {}
+    result = await session.execute(
+        sa.select(*_EXISTING_COLUMNS).where(
+            offers.c.organisation_id == organisation_id, offers.c.reference.in_(references)
+        )
+    )
+    return {row["reference"]: dict(row) for row in result.mappings()}
+
+
+class LostRace(Exception):
+    """Another writer changed one of these offers between our read and our write."""
+
+
+FeedEntries = list[tuple[uuid.UUID, changes.Change | None]]
+
+
+async def write(
+    session: AsyncSession, organisation_id: uuid.UUID, plans: Iterable[Plan]
+) -> FeedEntries:
+    """Write the planned creations and updates in the caller's transaction: one INSERT for
+    all creations, one versioned UPDATE per changed offer, and their search entries.
+    Returns their change-feed entries, for the caller to record just before it commits
+    (the feed's order is commit order)."""
+    now = utcnow()
+    creations, feed = [], []
+    touched = []
+    for step in plans:
+        if step.outcome == Outcome.unchanged:
+            continue
+        status = step.values["status"]
+        touched.append(step.offer_id)
+        feed.append((step.offer_id, changes.change_for(step.before, status)))
+        if step.outcome == Outcome.created:
+            creations.append(
+                {
+                    **step.values,
+                    "id": step.offer_id,
+                    "organisation_id": organisation_id,
+                    "published_at": now if status != OfferStatus.draft else None,
+                    "closed_at": now if status == OfferStatus.closed else None,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+            )
+            continue
+        values = {**step.values, "updated_at": now, "version": step.version + 1}
+        if status != OfferStatus.draft and step.before == OfferStatus.draft:
+            values["published_at"] = now
+        if status == OfferStatus.closed:
+            values["closed_at"] = now
+        result = await session.execute(
+            offers.update()
+            .where(offers.c.id == step.offer_id, offers.c.version == step.version)
+            .values(**values)
+        )
+        if getattr(result, "rowcount", 1) != 1:
+            raise LostRace
+    if creations:
+        await session.execute(offers.insert(), creations)
+    await search_index.sync(session, touched)
+    return feed
+
+
+async def close_absent(
+    session: AsyncSession, organisation_id: uuid.UUID, kept: set[str], dry_run: bool
+) -> FeedEntries:
+    """`sync=true`: the upload is the full list, so published offers it does not name are
+    closed (offers without a reference too: the upload cannot name them)."""
+    rows = (
+        await session.execute(
+            sa.select(offers.c.id, offers.c.reference, offers.c.version).where(
+                offers.c.organisation_id == organisation_id,
+                offers.c.status == OfferStatus.published.value,
+            )
+        )
+    ).all()
+    absent = [row for row in rows if row.reference not in kept]
+    feed: FeedEntries = [(row.id, changes.Change.closed) for row in absent]
+    if dry_run or not absent:
+        return feed
+    now = utcnow()
+    for row in absent:
+        result = await session.execute(
+            offers.update()
+            .where(offers.c.id == row.id, offers.c.version == row.version)
+            .values(status="closed", closed_at=now, updated_at=now, version=row.version + 1)
+        )
+        if getattr(result, "rowcount", 1) != 1:
+            raise LostRace
+    await search_index.sync(session, [row.id for row in absent])
+    return feed
