@@ -75,6 +75,85 @@ def demo(
 
 
 @cli.command()
+def push(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="A .csv, .ndjson (.jsonl) or .json file of offers.", exists=True),
+    ] = None,
+    api: Annotated[
+        str, typer.Option(help="The API's base URL.", envvar="VOCATION_API")
+    ] = "http://127.0.0.1:8000",
+    key: Annotated[
+        str | None,
+        typer.Option(help="A recruiter key (or set VOCATION_API_KEY).", envvar="VOCATION_API_KEY"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report only.")] = False,
+    sync: Annotated[
+        bool,
+        typer.Option(
+            "--sync", help="The file is your full list: close your other published offers."
+        ),
+    ] = False,
+    mode: Annotated[
+        str, typer.Option(help="atomic: each chunk all or nothing; partial: valid rows.")
+    ] = "atomic",
+    chunk_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per request.")] = 1000,
+    retries: Annotated[int, typer.Option(min=0, max=20, help="Tries again per chunk.")] = 5,
+    template: Annotated[
+        str | None, typer.Option(help="Print the header of a file to fill (`csv`), and stop.")
+    ] = None,
+) -> None:
+    """Send a file of offers to the API in chunks, each retried safely, and report.
+
+    Exits 1 when rows failed, 3 when a chunk could not be sent."""
+    from app import push as pushing
+
+    if template is not None:
+        try:
+            typer.echo(pushing.template(template))
+        except pushing.PushError as error:
+            raise typer.BadParameter(str(error)) from None
+        return
+    if file is None or key is None:
+        raise typer.BadParameter("give a FILE and --key (or VOCATION_API_KEY)")
+    if mode not in {"atomic", "partial"}:
+        raise typer.BadParameter("--mode is atomic or partial")
+
+    def progress(sent: int, total: int, totals: pushing.Totals) -> None:
+        typer.echo(f"sent {sent:,}/{total:,} rows ({totals.failed:,} failed so far)", err=True)
+
+    try:
+        totals = pushing.push(
+            file,
+            api=api,
+            key=key,
+            dry_run=dry_run,
+            sync=sync,
+            mode=mode,
+            chunk_size=chunk_size,
+            retries=retries,
+            progress=progress,
+            say=lambda line: typer.echo(line, err=True),
+        )
+    except pushing.PushError as error:
+        typer.echo(f"push stopped: {error}", err=True)
+        raise typer.Exit(3) from None
+    title = "dry run: nothing written" if dry_run else "written"
+    typer.echo(f"{title}\n")
+    for name in ("created", "updated", "unchanged", "closed", "failed"):
+        typer.echo(f"  {name:<10} {getattr(totals, name):>7,}")
+    if totals.errors:
+        typer.echo("\nfailed rows:")
+        for failure in totals.errors:
+            reference = f" ({failure['reference']})" if failure.get("reference") else ""
+            typer.echo(
+                f"  row {failure['row']}{reference} {failure['field']}: {failure['message']}"
+            )
+    if totals.failed:
+        raise typer.Exit(1)
+
+
+@cli.command()
 def reindex() -> None:
     """Rebuild the search index from the published offers (after a restore, or when the
     way text is analysed changes)."""

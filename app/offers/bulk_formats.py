@@ -91,7 +91,10 @@ def _csv_rows(source: IO[bytes]) -> Iterator[dict[str, Any] | Unreadable]:
             if len(cells) > len(header):
                 yield Unreadable(f"{len(cells)} cells for {len(header)} columns")
                 continue
-            yield {name: _cell(cell) for name, cell in zip(header, cells, strict=False)}
+            # An empty cell is "not given": the field's default applies, as when a JSON
+            # row leaves the key out.
+            values = ((name, _cell(cell)) for name, cell in zip(header, cells, strict=False))
+            yield {name: value for name, value in values if value is not None}
     except UnicodeDecodeError:
         yield Unreadable("not UTF-8")
     except csv.Error as error:

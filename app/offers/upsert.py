@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import Field, ValidationError
@@ -27,7 +27,7 @@ class OfferUpsert(OfferFields):
     """An offer as a whole, written by its reference: the body of a PUT (the reference is
     in the path) and one row of a bulk upload (the reference is required)."""
 
-    status: Literal[OfferStatus.draft, OfferStatus.published, OfferStatus.closed] = Field(
+    status: OfferStatus = Field(
         default=OfferStatus.published,
         description="`published` by default: an upload mirrors the offers you have open.",
     )

@@ -1,0 +1,211 @@
+"""`vocation push`: a recruiter's file of offers sent to `POST /v1/offers/bulk` in chunks.
+
+Each chunk carries its own Idempotency-Key, so a chunk whose answer was lost (dropped
+connection, proxy timeout) is sent again safely: the server replays its first answer
+instead of writing twice.
+"""
+
+import csv
+import io
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.offers.upsert import OfferRow
+
+CSV, NDJSON, JSON = "text/csv", "application/x-ndjson", "application/json"
+# Answers worth waiting for: the server is busy, restarting, or still running our twin.
+_RETRYABLE = {409, 429, 502, 503, 504}
+
+
+class PushError(Exception):
+    """A chunk could not be sent: the run stops, and says which rows were not sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    first_row: int  # the file's row number of the chunk's first row, from 1
+    rows: int
+    body: bytes
+
+
+def media_type_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return CSV
+    if suffix in {".ndjson", ".jsonl"}:
+        return NDJSON
+    if suffix == ".json":
+        return JSON
+    raise PushError(f"{path.name}: use a .csv, .ndjson (.jsonl) or .json file.")
+
+
+def _csv_chunks(text: str, size: int) -> Iterator[Chunk]:
+    header_line = text.splitlines()[0] if text else ""
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        raise PushError("The CSV file is empty.")
+    rows = [cells for cells in reader if any(cell.strip() for cell in cells)]
+    for start in range(0, len(rows), size):
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows[start : start + size])
+        part = len(rows[start : start + size])
+        yield Chunk(start + 1, part, out.getvalue().encode())
+
+
+def chunks(path: Path, media_type: str, size: int) -> Iterator[Chunk]:
+    """The file's rows in chunks of ``size``, each in the file's own format."""
+    text = path.read_text(encoding="utf-8-sig")
+    if media_type == CSV:
+        yield from _csv_chunks(text, size)
+        return
+    if media_type == NDJSON:
+        lines = [line for line in text.splitlines() if line.strip()]
+        for start in range(0, len(lines), size):
+            part = lines[start : start + size]
+            yield Chunk(start + 1, len(part), ("\n".join(part) + "\n").encode())
+        return
+    try:
+        items = json.loads(text)
+    except ValueError as error:
+        raise PushError(f"{path.name} is not JSON: {error}") from None
+    if not isinstance(items, list):
+        raise PushError(f"{path.name} must hold a JSON array of offers.")
+    for start in range(0, len(items), size):
+        part = items[start : start + size]
+        yield Chunk(start + 1, len(part), json.dumps(part, ensure_ascii=False).encode())
+
+
+@dataclass(slots=True)
+class Totals:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    closed: int = 0
+    failed: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, report: dict[str, Any], first_row: int) -> None:
+        for name in ("created", "updated", "unchanged", "closed", "failed"):
+            setattr(self, name, getattr(self, name) + int(report.get(name, 0)))
+        for error in report.get("errors", []):
+            # The server counts rows within the chunk; the recruiter reads the file.
+            self.errors.append({**error, "row": error["row"] + first_row - 1})
+
+
+def _wait_before_retry(response: httpx.Response | None, attempt: int) -> float:
+    if response is not None and response.headers.get("retry-after", "").isdigit():
+        return float(response.headers["retry-after"])
+    return float(min(0.5 * 2**attempt, 8.0))
+
+
+def send_chunk(
+    client: httpx.Client,
+    chunk: Chunk,
+    *,
+    media_type: str,
+    params: dict[str, str],
+    key: str,
+    retries: int,
+    sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Send one chunk, again with the same Idempotency-Key after a network error or a
+    retryable answer, and return the server's report."""
+    headers = {"Content-Type": media_type, "Idempotency-Key": key}
+    for attempt in range(retries + 1):
+        response: httpx.Response | None = None
+        try:
+            response = client.post(
+                "/v1/offers/bulk", content=chunk.body, params=params, headers=headers
+            )
+        except httpx.TransportError as error:
+            problem = f"network error ({type(error).__name__})"
+        else:
+            body = _json_or_none(response)
+            if body is not None and "created" in body:
+                return body  # a report: 200, or 422 when an atomic chunk had bad rows
+            if response.status_code not in _RETRYABLE:
+                detail = (body or {}).get("detail") or response.text[:200]
+                raise PushError(f"the server answered {response.status_code}: {detail}")
+            problem = f"the server answered {response.status_code}"
+        if attempt == retries:
+            raise PushError(f"{problem}; gave up after {retries + 1} tries")
+        delay = _wait_before_retry(response, attempt)
+        say(
+            f"  rows {chunk.first_row}–{chunk.first_row + chunk.rows - 1}: {problem}, "
+            f"sending again in {delay:g} s (same Idempotency-Key)"
+        )
+        sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _json_or_none(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        value = response.json()
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def template(kind: str) -> str:
+    """A header line naming every column an upload takes."""
+    if kind != "csv":
+        raise PushError("Only `--template csv` exists.")
+    return ",".join(["reference", *(name for name in OfferRow.model_fields if name != "reference")])
+
+
+def push(
+    path: Path,
+    *,
+    api: str,
+    key: str,
+    dry_run: bool,
+    sync: bool,
+    mode: str,
+    chunk_size: int,
+    retries: int,
+    progress: Callable[[int, int, Totals], None],
+    say: Callable[[str], None] = print,
+    transport: httpx.BaseTransport | None = None,
+) -> Totals:
+    media_type = media_type_of(path)
+    # With --sync the upload must be the whole list at once: a chunk would close the
+    # offers of the other chunks.
+    parts = list(chunks(path, media_type, sys.maxsize if sync else chunk_size))
+    total = sum(part.rows for part in parts)
+    params = {"mode": mode, "dry_run": str(dry_run).lower(), "sync": str(sync).lower()}
+    run = uuid.uuid4().hex[:12]
+    totals = Totals()
+    with httpx.Client(
+        base_url=api.rstrip("/"),
+        headers={"Authorization": f"Bearer {key}", "User-Agent": "vocation-push"},
+        timeout=httpx.Timeout(300.0, connect=10.0),
+        transport=transport,
+    ) as client:
+        sent = 0
+        for number, part in enumerate(parts, start=1):
+            report = send_chunk(
+                client,
+                part,
+                media_type=media_type,
+                params=params,
+                key=f"push-{run}-{number}",
+                retries=retries,
+                say=say,
+            )
+            totals.add(report, part.first_row)
+            sent += part.rows
+            progress(sent, total, totals)
+    return totals

@@ -1,0 +1,185 @@
+"""`vocation push` end to end: a real server, real HTTP, and a connection dropped mid-way."""
+
+import csv
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core.config import Settings
+from app.main import create_app
+from app.offers.changes import OfferChange
+from app.offers.models import Offer
+from app.organisations.models import Organisation
+from tests.factories import make_key, make_organisation
+from tests.live_server import serve
+
+
+def _read_request(client: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += client.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        body += client.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            target.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        for side in (source, target):
+            with suppress(OSError):
+                side.shutdown(socket.SHUT_RDWR)
+
+
+@contextmanager
+def dropping_proxy(upstream_url: str, drops: int) -> Iterator[str]:
+    """A TCP proxy whose first ``drops`` connections deliver the request and then hang up
+    before the answer comes back: the server did the work, the client never hears of it."""
+    port = int(upstream_url.rsplit(":", 1)[1])
+    listener = socket.create_server(("127.0.0.1", 0))
+    dropped = 0
+
+    def handle(client: socket.socket) -> None:
+        nonlocal dropped
+        upstream = socket.create_connection(("127.0.0.1", port))
+        if dropped < drops:
+            dropped += 1
+            upstream.sendall(_read_request(client))
+            upstream.recv(1)  # the server has answered, so it has written
+            client.close()
+            upstream.close()
+            return
+        threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
+        _pump(upstream, client)
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def offer_row(number: int, **overrides: Any) -> dict[str, Any]:
+    values = {
+        "reference": f"NSP-{number:03d}",
+        "title": f"Chargé·e de préfiguration {number}",
+        "description": "Préfigurer un institut de recherche et de formation.",
+        "contract_type": "cdd",
+        "duration_months": "12",
+        "salary_min": "3500",
+        "salary_max": "3500",
+        "salary_period": "month",
+        "remote": "partial",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+async def organisation(session: AsyncSession) -> Organisation:
+    return await make_organisation(
+        session, slug="nos-services-publics", name="Nos services publics", kind="collectif"
+    )
+
+
+async def counts(session: AsyncSession, organisation: Organisation) -> tuple[int, int]:
+    organisation_id = inspect(organisation).identity[0]
+    session.expire_all()
+    offers = await session.execute(
+        select(func.count()).where(Offer.organisation_id == organisation_id)  # type: ignore[arg-type]
+    )
+    changes = await session.execute(select(func.count()).select_from(OfferChange))
+    return int(offers.scalar_one()), int(changes.scalar_one())
+
+
+async def test_push_sends_chunks_retries_a_dropped_one_and_reports(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    rows = [offer_row(number) for number in range(1, 6)]
+    rows[3]["contract_type"] = "cdx"
+    path = write_csv(tmp_path / "offres.csv", rows)
+
+    with serve(create_app(settings)) as base_url, dropping_proxy(base_url, drops=1) as proxy:
+        result = CliRunner().invoke(
+            cli,
+            [
+                *("push", str(path), "--api", proxy, "--key", key),
+                *("--chunk-size", "2", "--mode", "partial", "--retries", "3"),
+            ],
+        )
+
+    assert result.exit_code == 1, result.output
+    assert "sent 2/5 rows" in result.stderr
+    assert "sent 5/5 rows" in result.stderr
+    assert "network error" in result.stderr
+    assert "sending again" in result.stderr
+    summary = result.stdout
+    assert "created          4" in summary
+    assert "failed           1" in summary
+    # Row numbers are the file's, not the chunk's.
+    assert "row 4 (NSP-004) contract_type:" in summary
+    # The dropped chunk was written once, not twice: four offers, four "created".
+    assert await counts(session, organisation) == (4, 4)
+
+
+async def test_push_clean_file_dry_run_and_template(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    runner = CliRunner()
+    header = runner.invoke(cli, ["push", "--template", "csv"]).stdout.strip().split(",")
+    assert header[0] == "reference"
+    assert {"title", "contract_type", "deadline", "status"} <= set(header)
+    filled = [dict.fromkeys(header, "") | offer_row(number) for number in (1, 2, 3)]
+    path = write_csv(tmp_path / "offres.csv", filled)
+
+    with serve(create_app(settings)) as base_url:
+        dry = runner.invoke(cli, ["push", str(path), "--api", base_url, "--key", key, "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert "dry run: nothing written" in dry.stdout
+        assert await counts(session, organisation) == (0, 0)
+
+        done = runner.invoke(cli, ["push", str(path), "--api", base_url, "--key", key])
+        bad_key = runner.invoke(cli, ["push", str(path), "--api", base_url, "--key", "voc_x"])
+
+    assert done.exit_code == 0, done.output
+    assert "created          3" in done.stdout
+    assert await counts(session, organisation) == (3, 3)
+    assert bad_key.exit_code == 3
+    assert "401" in bad_key.stderr
