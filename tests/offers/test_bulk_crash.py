@@ -125,7 +125,7 @@ async def test_killed_in_the_middle_of_an_atomic_upload(
     await make_offer(session, organisation, reference="NSP-00001", title="Avant la panne")
     await make_offer(session, organisation, reference="NSP-00002", status="draft")
     before = await snapshot(session)
-    body = offer_rows(6000)
+    body = offer_rows(10_000)  # the default limit: the whole of it in one request
     headers = {"Authorization": f"Bearer {key}"}
 
     process, base_url = await start_server(database_url, upload_dir)
@@ -153,4 +153,4 @@ async def test_killed_in_the_middle_of_an_atomic_upload(
         process.terminate()
         await asyncio.wait_for(process.wait(), 10)
     assert again.status_code == 200, again.text
-    assert (again.json()["created"], again.json()["updated"]) == (5998, 2)
+    assert (again.json()["created"], again.json()["updated"]) == (9998, 2)
