@@ -52,6 +52,7 @@ class Owner:
 
     id: uuid.UUID
     slug: str
+    name: str
 
 
 @dataclass(slots=True)
@@ -119,7 +120,8 @@ async def _flush(session: AsyncSession, run: _Run, batch: list[tuple[int, OfferR
     for step in plans:
         run.counts[step.outcome] += 1
     if run.writing:
-        run.feed += await upsert.write(session, run.organisation.id, plans)
+        owner = run.organisation
+        run.feed += await upsert.write(session, owner.id, owner.name, plans)
     batch.clear()
 
 

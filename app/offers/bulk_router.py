@@ -135,7 +135,7 @@ async def upload_offers(
     organisation = await session.get(Organisation, principal.organisation_id)
     if organisation is None:
         raise NotFound("This key's organisation no longer exists.")
-    owner = bulk.Owner(organisation.id, organisation.slug)
+    owner = bulk.Owner(organisation.id, organisation.slug, organisation.name)
     spool, body_hash = await _spool(request, settings.bulk_max_bytes)
     claim: tuple[str, str] | None = None
     try:
@@ -252,7 +252,7 @@ async def put_offer(
         raise Conflict("This offer is closed; closed offers are kept as they were.") from None
     if step.outcome != Outcome.unchanged:
         try:
-            feed = await upsert.write(session, organisation.id, [step])
+            feed = await upsert.write(session, organisation.id, organisation.name, [step])
             await changes.record_many(session, feed)
             await session.commit()
         except IntegrityError:

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import Field, ValidationError
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.fields import Reference
@@ -118,10 +119,16 @@ async def existing_by_reference(
 ) -> dict[str, Mapping[str, Any]]:
     if not references:
         return {}
-    result = await session.execute(
-        sa.select(*_EXISTING_COLUMNS).where(
-            offers.c.organisation_id == organisation_id, offers.c.reference.in_(references)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # One array parameter: with 500 separate ones, PostgreSQL's generic plan (used
+        # after five runs) scans the organisation's offers instead of the unique index.
+        wanted = offers.c.reference == sa.any_(
+            sa.literal(list(references), postgresql.ARRAY(sa.String(100)))
         )
+    else:
+        wanted = offers.c.reference.in_(references)
+    result = await session.execute(
+        sa.select(*_EXISTING_COLUMNS).where(offers.c.organisation_id == organisation_id, wanted)
     )
     return {row["reference"]: dict(row) for row in result.mappings()}
 
@@ -134,7 +141,7 @@ FeedEntries = list[tuple[uuid.UUID, changes.Change | None]]
 
 
 async def write(
-    session: AsyncSession, organisation_id: uuid.UUID, plans: Iterable[Plan]
+    session: AsyncSession, organisation_id: uuid.UUID, organisation_name: str, plans: Iterable[Plan]
 ) -> FeedEntries:
     """Write the planned creations and updates in the caller's transaction: one INSERT for
     all creations, one versioned UPDATE per changed offer, and their search entries.
@@ -142,12 +149,23 @@ async def write(
     (the feed's order is commit order)."""
     now = utcnow()
     creations, feed = [], []
-    touched = []
+    touched: list[search_index.Source] = []
     for step in plans:
         if step.outcome == Outcome.unchanged:
             continue
         status = step.values["status"]
-        touched.append(step.offer_id)
+        values = step.values
+        touched.append(
+            search_index.Source(
+                step.offer_id,
+                status,
+                values["title"],
+                values["description"],
+                values["missions"],
+                values["profile"],
+                organisation_name,
+            )
+        )
         feed.append((step.offer_id, changes.change_for(step.before, status)))
         if step.outcome == Outcome.created:
             creations.append(
@@ -177,7 +195,7 @@ async def write(
             raise LostRace
     if creations:
         await session.execute(offers.insert(), creations)
-    await search_index.sync(session, touched)
+    await search_index.sync_sources(session, touched)
     return feed
 
 

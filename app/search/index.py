@@ -8,7 +8,7 @@ call :func:`sync` from their async session.
 
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -31,6 +31,19 @@ _SOURCES = sa.select(
     _offers.c.profile,
     _organisations.c.name.label("organisation_name"),
 ).select_from(_offers.join(_organisations, _offers.c.organisation_id == _organisations.c.id))
+
+
+class Source(NamedTuple):
+    """What an offer's index entry is made of, for writers that hold it already."""
+
+    id: uuid.UUID
+    status: str
+    title: str
+    description: str
+    missions: str | None
+    profile: str | None
+    organisation_name: str
+
 
 _UUID = sa.Uuid()
 # Row by row, by id: the statements below bind these parameters per offer (executemany).
@@ -126,6 +139,12 @@ def rebuild(connection: Connection) -> int:
 
 async def sync(session: AsyncSession, offer_ids: Collection[uuid.UUID]) -> None:
     await session.run_sync(lambda sync_session: sync_offers(sync_session.connection(), offer_ids))
+
+
+async def sync_sources(session: AsyncSession, sources: Sequence[Source]) -> None:
+    """Index these offers from what the caller holds, without reading them back."""
+    if sources:
+        await session.run_sync(lambda sync_session: _write(sync_session.connection(), sources))
 
 
 async def sync_for_organisation(session: AsyncSession, organisation_id: uuid.UUID) -> None:
