@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import PayloadTooLarge
@@ -139,6 +140,11 @@ async def run_upload(
     `report.written`, and rolls back otherwise."""
     run = _Run(organisation, mode, dry_run)
     batch: list[tuple[int, OfferRow]] = []
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Each batch looks up 500 references. A prepared statement run more than five
+        # times gets a generic plan, which cannot see the array's size and, before the
+        # table is analysed, scans all the organisation's offers for every batch.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     for number, raw in enumerate(rows, start=1):
         if number > max_rows:
             raise PayloadTooLarge(

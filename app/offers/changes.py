@@ -25,6 +25,7 @@ from app.search import index as search_index
 
 # Any constant: it names "the change feed" among PostgreSQL's advisory locks.
 _FEED_LOCK = 7_310_462
+_INSERT_BATCH = 500
 
 
 class Change(StrEnum):
@@ -87,17 +88,21 @@ async def record(session: AsyncSession, offer_id: uuid.UUID, change: Change | No
 async def record_many(
     session: AsyncSession, entries: list[tuple[uuid.UUID, Change | None]]
 ) -> None:
-    """Append many changes at once, as the transaction's last writes (bulk uploads)."""
-    rows = [
-        {"offer_id": offer_id, "change": change.value, "changed_at": utcnow()}
-        for offer_id, change in entries
-        if change is not None
-    ]
-    if not rows:
+    """Append many changes at once, as the transaction's last writes (bulk uploads), 500
+    rows per INSERT so that the parameters of a 10,000-offer upload never sit in memory
+    all at once."""
+    wanted = [(offer_id, change) for offer_id, change in entries if change is not None]
+    if not wanted:
         return
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
-    await session.execute(sa.insert(OfferChange), rows)
+    for start in range(0, len(wanted), _INSERT_BATCH):
+        now = utcnow()
+        rows = [
+            {"offer_id": offer_id, "change": change.value, "changed_at": now}
+            for offer_id, change in wanted[start : start + _INSERT_BATCH]
+        ]
+        await session.execute(sa.insert(OfferChange), rows)
 
 
 async def close_expired(session: AsyncSession, today: date) -> int:

@@ -120,8 +120,8 @@ async def existing_by_reference(
     if not references:
         return {}
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # One array parameter: with 500 separate ones, PostgreSQL's generic plan (used
-        # after five runs) scans the organisation's offers instead of the unique index.
+        # One array parameter rather than 500: one statement to prepare, whatever the
+        # batch's size (see also bulk.run_upload on plans).
         wanted = offers.c.reference == sa.any_(
             sa.literal(list(references), postgresql.ARRAY(sa.String(100)))
         )
