@@ -158,7 +158,7 @@ async def run_upload(
             await _flush(session, run, batch)
     await _flush(session, run, batch)
     closed = 0
-    if (sync and run.writing) or (sync and dry_run):
+    if sync and (run.writing or dry_run):
         closing = await upsert.close_absent(
             session, organisation.id, run.references, dry_run=not run.writing
         )

@@ -144,9 +144,7 @@ async def upload_offers(
             fingerprint = upload_fingerprint(body_hash, media_type, mode, dry_run, sync)
             replay = await idempotency.claim(session, *claim, fingerprint)
             if replay is not None:
-                return Response(
-                    replay.body, status_code=replay.status, media_type="application/json"
-                )
+                return _answer(replay.status, replay.body)
         try:
             report = await bulk.run_upload(
                 session,

@@ -154,15 +154,15 @@ async def write(
         if step.outcome == Outcome.unchanged:
             continue
         status = step.values["status"]
-        values = step.values
+        fields = step.values
         touched.append(
             search_index.Source(
                 step.offer_id,
                 status,
-                values["title"],
-                values["description"],
-                values["missions"],
-                values["profile"],
+                fields["title"],
+                fields["description"],
+                fields["missions"],
+                fields["profile"],
                 organisation_name,
             )
         )

@@ -318,6 +318,13 @@ async def test_idempotency_key_replays_refuses_another_body_and_a_running_twin(
     assert replay.json() == first.json()
     assert await feed_length(session) == changes_before
     assert other_body.status_code == 422
+    # A failed atomic upload replays as the same problem, with its media type.
+    bad = [row(9, contract_type="cdx")]
+    failed = await upload(client, key, bad, headers={"Idempotency-Key": "nightly-bad"})
+    failed_again = await upload(client, key, bad, headers={"Idempotency-Key": "nightly-bad"})
+    assert failed.status_code == failed_again.status_code == 422
+    assert failed_again.headers["content-type"] == "application/problem+json"
+    assert failed_again.json() == failed.json()
     assert set(await stored(session, labo)) == {"LABO-0001"}
 
     # A twin request still running holds the key: the same body, claimed, not answered.
