@@ -46,7 +46,6 @@ import random
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -59,8 +58,9 @@ from typing import Any
 import asyncpg
 import httpx
 import offers_data
+import upload_memory
 from offers_http import UVICORN_FLAGS, create_database, database_url, drop_database
-from upload_memory import ROOT, free_port, memory_kb, reset_peak, run_cli, wait_until_healthy
+from upload_memory import free_port, memory_kb, reset_peak, run_cli
 
 from app.offers.upsert import FIELD_NAMES
 from app.search import text
@@ -434,28 +434,12 @@ class Sqlite(Engine):
 # The server and the uploads ---------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def server(env: dict[str, str], port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """The app under uvicorn with offers_http's flags; always stopped on the way out."""
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", *UVICORN_FLAGS]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [*command, "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_healthy(process, port, log_path)
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def server(
+    env: dict[str, str], port: int, log_path: Path
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """The app under uvicorn with offers_http's flags; a 10,000-row upload may still be
+    finishing when asked to stop, hence the longer wait."""
+    return upload_memory.server(env, port, log_path, flags=UVICORN_FLAGS, stop_timeout=30)
 
 
 @dataclass

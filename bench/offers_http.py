@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -54,8 +53,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import offers_data
+import upload_memory
 from sqlalchemy.engine import make_url
-from upload_memory import ROOT, free_port, memory_kb, reset_peak, run_cli, wait_until_healthy
+from upload_memory import ROOT, free_port, memory_kb, reset_peak, run_cli
 
 from app.core.db import Database, create_engine
 from app.offers import listing
@@ -185,29 +185,11 @@ async def open_offers(url: str, filters: listing.OfferFilters, today: date) -> i
 # Servers and load ----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def server(
     target: str, env: dict[str, str], port: int, log_path: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """uvicorn serving ``target`` with UVICORN_FLAGS; always stopped on the way out."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [sys.executable, "-m", "uvicorn", target, *UVICORN_FLAGS, "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_healthy(process, port, log_path)
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """uvicorn serving ``target`` with UVICORN_FLAGS."""
+    return upload_memory.server(env, port, log_path, target=target, flags=UVICORN_FLAGS)
 
 
 def check_same_json(ports: dict[str, int], routes: list[Route]) -> None:

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,23 +107,25 @@ def write_pdf(path: Path, size: int) -> None:
     path.write_bytes(PDF_HEADER + os.urandom(body) + PDF_TRAILER)
 
 
+# uvicorn's flags for this benchmark; the others pass their own.
+DEFAULT_FLAGS = ("--host", "127.0.0.1", "--log-level", "warning")
+
+
 @contextlib.contextmanager
-def server(env: dict[str, str], port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """uvicorn with one worker, answering /healthz; always stopped on the way out."""
+def server(
+    env: dict[str, str],
+    port: int,
+    log_path: Path,
+    *,
+    target: str = "app.main:app",
+    flags: Sequence[str] = DEFAULT_FLAGS,
+    stop_timeout: float = 10,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """uvicorn serving ``target`` (one worker), once it answers /healthz; always stopped
+    on the way out. Every benchmark starts its servers here."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-m", "uvicorn", target, *flags, "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -135,7 +137,7 @@ def server(env: dict[str, str], port: int, log_path: Path) -> Iterator[subproces
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=stop_timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

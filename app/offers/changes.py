@@ -77,12 +77,7 @@ def change_for(before: str | None, after: str) -> Change | None:
 
 async def record(session: AsyncSession, offer_id: uuid.UUID, change: Change | None) -> None:
     """Append a change in the caller's transaction, as its last write before commit."""
-    if change is None:
-        return
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
-    session.add(OfferChange(offer_id=offer_id, change=change.value))
-    await session.flush()
+    await record_many(session, [(offer_id, change)])
 
 
 async def record_many(
