@@ -158,10 +158,14 @@ def reindex() -> None:
     """Rebuild the search index from the published offers (after a restore, or when the
     way text is analysed changes)."""
     from app.search.index import rebuild
+    from app.search.queue import SearchQueue
 
     async def work(database: Database) -> int:
         async with database.engine.begin() as connection:
-            return await connection.run_sync(rebuild)
+            indexed = await connection.run_sync(rebuild)
+            # Everything queued is indexed by the rebuild.
+            await connection.execute(SearchQueue.__table__.delete())  # type: ignore[attr-defined]
+            return indexed
 
     typer.echo(f"indexed {_with_database(get_settings(), work)} published offers")
 

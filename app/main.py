@@ -19,6 +19,7 @@ from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
 from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
+from app.search.queue import SearchWorker
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
 BULK_PATH = re.compile(r"^/v1/offers/bulk$")
@@ -64,9 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
 
+    search_worker = SearchWorker(database, settings.search_poll_seconds)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        search_worker.start()
         yield
+        await search_worker.stop()
         await database.dispose()
 
     app = FastAPI(
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.search_worker = search_worker
     app.state.migration_head = head_revision()
     app.state.storage = storage_from_settings(settings)
     app.state.token_resolvers = {

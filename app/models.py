@@ -9,6 +9,7 @@ from app.core.idempotency import IdempotencyRecord
 from app.offers.changes import OfferChange
 from app.offers.models import Offer
 from app.organisations.models import Organisation
+from app.search.queue import SearchQueue
 
 metadata = SQLModel.metadata
 
@@ -24,5 +25,6 @@ __all__ = [
     "Offer",
     "OfferChange",
     "Organisation",
+    "SearchQueue",
     "metadata",
 ]

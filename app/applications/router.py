@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
-from pydantic import EmailStr
 from starlette.responses import Response, StreamingResponse
 
 from app.applications import export, intake, service
@@ -22,6 +21,7 @@ from app.core import idempotency
 from app.core.api_keys import Role
 from app.core.clock import Today, zone_of
 from app.core.db import SessionDep
+from app.core.email import EmailAddress
 from app.core.errors import FieldError, Forbidden, NotFound, Unprocessable, problem_responses
 from app.core.fields import Line, LongText
 from app.core.http import json_response, private_json
@@ -98,7 +98,7 @@ async def apply(
     day: Today,
     first_name: Annotated[Line, Form(max_length=100)],
     last_name: Annotated[Line, Form(max_length=100)],
-    email: Annotated[EmailStr, Form(max_length=320)],
+    email: Annotated[EmailAddress, Form()],
     consent: Annotated[bool, Form(description="Must be true.")],
     cv: Annotated[
         UploadFile,

@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Field as Column
 from sqlmodel import SQLModel
 
+from app.core.email import EmailAddress
 from app.core.types import UTCDateTime, utcnow
 
 
@@ -30,7 +31,7 @@ class CandidateToken(SQLModel, table=True):
 
 
 class CandidateCreate(BaseModel):
-    email: EmailStr = Field(max_length=320)
+    email: EmailAddress
     password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
 
 

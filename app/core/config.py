@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest bulk upload body (413 above): 10,000 long offers fit.",
     )
+    search_poll_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="How often the search worker looks for offers queued by another process "
+        "or left by a crash (0: only when woken).",
+    )
     public_cache_seconds: int = Field(
         default=60, ge=0, description="max-age of Cache-Control on public reads."
     )

@@ -92,6 +92,13 @@ async def get_reader(request: Request) -> AsyncIterator[AsyncConnection]:
         yield connection
 
 
+def dialect_of(executor: AsyncSession | AsyncConnection) -> str:
+    """The engine's name ("postgresql", "sqlite") behind a session or a connection."""
+    if isinstance(executor, AsyncConnection):
+        return executor.dialect.name
+    return executor.bind.dialect.name if executor.bind is not None else ""
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 ReaderDep = Annotated[AsyncConnection, Depends(get_reader)]
 

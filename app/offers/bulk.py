@@ -1,6 +1,8 @@
 """A bulk upload: rows read as a stream, checked, and written in batches in one
 transaction, with a report that names every failed row."""
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -9,11 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.core.db import dialect_of
 from app.core.errors import PayloadTooLarge
 from app.offers import bulk_formats, changes, upsert
 from app.offers.upsert import OfferRow, Outcome, RowError
+from app.search import queue as search_queue
 
 # Rows checked and written together: one query finds their existing offers, one INSERT
 # creates the new ones. Memory holds one batch, whatever the upload's size.
@@ -106,11 +110,58 @@ def _check(
     return row
 
 
-async def _flush(session: AsyncSession, run: _Run, batch: list[tuple[int, OfferRow]]) -> None:
+# While a batch is being written, the next one is read and checked; giving the event loop
+# a turn every so many rows lets the write's I/O go on meanwhile, so that the database and
+# this process work at the same time.
+_ROWS_BETWEEN_TURNS = 20
+
+
+class _Writer:
+    """Writes one batch at a time in the upload's transaction, in the background of the
+    reading and checking of the next."""
+
+    def __init__(self, session: AsyncSession, run: _Run) -> None:
+        self._session = session
+        self._run = run
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self, plans: list[upsert.Plan]) -> None:
+        await self.finish()
+        self._task = asyncio.create_task(self._write(plans))
+
+    async def _write(self, plans: list[upsert.Plan]) -> None:
+        written = await upsert.write(self._session, self._run.organisation.id, plans)
+        await search_queue.enqueue(self._session, [offer_id for offer_id, _ in written])
+        self._run.feed += written
+
+    async def finish(self) -> None:
+        """Wait for the batch under way; its failure (LostRace, IntegrityError) is raised."""
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+
+    async def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+
+
+async def _flush(
+    lookup: AsyncSession | AsyncConnection,
+    writer: _Writer,
+    run: _Run,
+    batch: list[tuple[int, OfferRow]],
+) -> None:
     if not batch:
         return
     existing = await upsert.existing_by_reference(
-        session, run.organisation.id, [row.reference for _, row in batch]
+        lookup, run.organisation.id, [row.reference for _, row in batch]
     )
     plans = []
     for number, row in batch:
@@ -120,10 +171,9 @@ async def _flush(session: AsyncSession, run: _Run, batch: list[tuple[int, OfferR
             run.fail(RowError(number, row.reference, "status", "this offer is closed and stays so"))
     for step in plans:
         run.counts[step.outcome] += 1
-    if run.writing:
-        owner = run.organisation
-        run.feed += await upsert.write(session, owner.id, owner.name, plans)
     batch.clear()
+    if run.writing:
+        await writer.start(plans)
 
 
 async def run_upload(
@@ -135,35 +185,55 @@ async def run_upload(
     dry_run: bool,
     sync: bool,
     max_rows: int,
+    lookup: AsyncConnection | None = None,
 ) -> BulkReport:
     """Check and write the upload in the session's transaction; the caller commits when
-    `report.written`, and rolls back otherwise."""
+    `report.written`, and rolls back otherwise. The offers written are queued for the
+    search index (app.search.queue): the caller wakes its worker after the commit.
+
+    ``lookup``, another connection in a transaction of its own, finds the offers the rows
+    name while the session writes the batch before; without it, the session does both.
+    It sees what was committed, which is what the plans compare with: the upload's own
+    writes are never looked up again (a reference appears once per upload), and a row
+    changed meanwhile by another writer fails the versioned update (LostRace)."""
     run = _Run(organisation, mode, dry_run)
     batch: list[tuple[int, OfferRow]] = []
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Each batch looks up 500 references. A prepared statement run more than five
-        # times gets a generic plan, which cannot see the array's size and, before the
-        # table is analysed, scans all the organisation's offers for every batch.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    for number, raw in enumerate(rows, start=1):
-        if number > max_rows:
-            raise PayloadTooLarge(
-                f"An upload holds at most {max_rows:,} offers (setting "
-                "VOCATION_BULK_MAX_ROWS); split it, or send it in chunks. Nothing was written."
-            )
-        row = _check(run, number, raw)
-        if row is not None:
-            batch.append((number, row))
-        if len(batch) >= BATCH_SIZE:
-            await _flush(session, run, batch)
-    await _flush(session, run, batch)
+    writer = _Writer(session, run)
+    for connection in (session, lookup):
+        if connection is not None and dialect_of(connection) == "postgresql":
+            # Each batch looks up 500 references. A prepared statement run more than five
+            # times gets a generic plan, which cannot see the array's size and, before the
+            # table is analysed, scans all the organisation's offers for every batch.
+            await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    try:
+        for number, raw in enumerate(rows, start=1):
+            if number > max_rows:
+                raise PayloadTooLarge(
+                    f"An upload holds at most {max_rows:,} offers (setting "
+                    "VOCATION_BULK_MAX_ROWS); split it, or send it in chunks. Nothing was "
+                    "written."
+                )
+            row = _check(run, number, raw)
+            if row is not None:
+                batch.append((number, row))
+            if len(batch) >= BATCH_SIZE:
+                await _flush(lookup or session, writer, run, batch)
+            elif number % _ROWS_BETWEEN_TURNS == 0 and writer.busy:
+                await asyncio.sleep(0)
+        await _flush(lookup or session, writer, run, batch)
+        await writer.finish()
+    except BaseException:
+        await writer.cancel()
+        raise
     closed = 0
     if sync and (run.writing or dry_run):
         closing = await upsert.close_absent(
             session, organisation.id, run.references, dry_run=not run.writing
         )
         closed = len(closing)
-        run.feed += closing if run.writing else []
+        if run.writing:
+            await search_queue.enqueue(session, [offer_id for offer_id, _ in closing])
+            run.feed += closing
     written = run.writing
     if written:
         await changes.record_many(session, run.feed)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.core import idempotency
 from app.core.api_keys import Role
 from app.core.clock import Today
-from app.core.db import SessionDep
+from app.core.db import SessionDep, get_database
 from app.core.errors import (
     PROBLEM_MEDIA_TYPE,
     Conflict,
@@ -32,6 +32,7 @@ from app.offers.models import OfferPublic
 from app.offers.upsert import OfferUpsert, Outcome
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
+from app.search import index as search_index
 
 router = APIRouter(tags=["offers"])
 
@@ -146,18 +147,23 @@ async def upload_offers(
             if replay is not None:
                 return _answer(replay.status, replay.body)
         try:
-            report = await bulk.run_upload(
-                session,
-                owner,
-                bulk_formats.rows(spool, media_type),
-                mode=mode,
-                dry_run=dry_run,
-                sync=sync,
-                max_rows=settings.bulk_max_rows,
-            )
+            # A second connection looks up each batch's offers while the session writes
+            # the batch before (bulk.run_upload).
+            async with get_database(request).engine.connect() as lookup, lookup.begin():
+                report = await bulk.run_upload(
+                    session,
+                    owner,
+                    bulk_formats.rows(spool, media_type),
+                    mode=mode,
+                    dry_run=dry_run,
+                    sync=sync,
+                    max_rows=settings.bulk_max_rows,
+                    lookup=lookup,
+                )
         except bulk_formats.UploadUnreadable as error:
             raise Unprocessable(str(error)) from None
-        except upsert.LostRace:
+        except (upsert.LostRace, IntegrityError):
+            # Another writer changed or created some of these offers meanwhile.
             raise Conflict(
                 "Some of these offers changed during the upload; send it again.",
                 headers={"Retry-After": "1"},
@@ -169,6 +175,8 @@ async def upload_offers(
         if claim is not None:
             await idempotency.record(session, *claim, status, body)
         await session.commit()
+        if report.written:
+            request.app.state.search_worker.wake()
     except BaseException:
         await session.rollback()
         if claim is not None:
@@ -250,7 +258,8 @@ async def put_offer(
         raise Conflict("This offer is closed; closed offers are kept as they were.") from None
     if step.outcome != Outcome.unchanged:
         try:
-            feed = await upsert.write(session, organisation.id, organisation.name, [step])
+            feed = await upsert.write(session, organisation.id, [step])
+            await search_index.sync(session, [step.offer_id])
             await changes.record_many(session, feed)
             await session.commit()
         except IntegrityError:

@@ -5,10 +5,11 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Field as Column
 from sqlmodel import SQLModel
 
+from app.core.email import EmailAddress
 from app.core.fields import CountryCode, LanguageCode, Line, LongText, Reference, Url
 from app.core.types import UTCDateTime, utcnow
 from app.organisations.models import OrganisationSummary
@@ -130,7 +131,7 @@ class OfferFields(BaseModel):
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)
     apply_via: ApplyVia = ApplyVia.platform
-    apply_email: EmailStr | None = Field(default=None, max_length=320)
+    apply_email: EmailAddress | None = None
     apply_url: Url | None = None
 
     @model_validator(mode="after")
@@ -217,7 +218,7 @@ class OfferUpdate(BaseModel):
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)
     apply_via: ApplyVia | None = None
-    apply_email: EmailStr | None = Field(default=None, max_length=320)
+    apply_email: EmailAddress | None = None
     apply_url: Url | None = None
     status: OfferStatus | None = Field(
         default=None, description="`draft` → `published` → `closed`; never backwards."

@@ -5,10 +5,11 @@ from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Field as Column
 from sqlmodel import SQLModel
 
+from app.core.email import EmailAddress
 from app.core.fields import Line, LongText, Postcode, Slug, Url
 from app.core.types import UTCDateTime, utcnow
 from app.referentials.enums import OrganisationKind
@@ -75,7 +76,7 @@ class OrganisationFields(BaseModel):
     departement: DepartementCode | None = None
     region: RegionCode | None = None
     siret: Siret | None = None
-    contact_email: EmailStr | None = Field(default=None, max_length=320)
+    contact_email: EmailAddress | None = None
 
     @model_validator(mode="after")
     def _region_matches_departement(self) -> "OrganisationFields":
@@ -108,7 +109,7 @@ class OrganisationUpdate(BaseModel):
     departement: DepartementCode | None = None
     region: RegionCode | None = None
     siret: Siret | None = None
-    contact_email: EmailStr | None = Field(default=None, max_length=320)
+    contact_email: EmailAddress | None = None
 
 
 class OrganisationSummary(BaseModel):

@@ -109,7 +109,11 @@ def sync_offers(connection: Connection, offer_ids: Collection[uuid.UUID]) -> Non
     ordered = sorted(set(offer_ids))
     for start in range(0, len(ordered), _BATCH):
         batch = ordered[start : start + _BATCH]
-        rows = connection.execute(_SOURCES.where(_offers.c.id.in_(batch))).all()
+        # FOR SHARE (PostgreSQL): a writer still holding one of these offers is waited
+        # for, so the entry is built from what it commits, not from what it replaces.
+        rows = connection.execute(
+            _SOURCES.where(_offers.c.id.in_(batch)).with_for_update(read=True, of=_offers)
+        ).all()
         _write(connection, rows)
 
 

@@ -94,7 +94,7 @@ async def feed_length(session: AsyncSession) -> int:
 
 
 async def test_a_json_array_creates_then_a_second_upload_changes_nothing(
-    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
 ) -> None:
     offers = [row(number) for number in range(1, 4)]
 
@@ -119,6 +119,7 @@ async def test_a_json_array_creates_then_a_second_upload_changes_nothing(
     }
     listed = await client.get("/v1/offers", params={"organisation": "le-labo-de-l-ess"})
     assert len(listed.json()["items"]) == 3
+    await app.state.search_worker.idle()  # uploads are indexed after their commit
     assert (await client.get("/v1/offers", params={"q": "projets collectifs 2"})).json()["items"][
         0
     ]["reference"] == "LABO-0002"
@@ -153,7 +154,7 @@ async def test_ndjson_and_an_update(
 
 
 async def test_a_french_spreadsheet_csv_with_bom_semicolons_and_accented_headers(
-    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
 ) -> None:
     deadline = (paris_today() + timedelta(days=20)).isoformat()
     csv = (
@@ -172,6 +173,7 @@ async def test_a_french_spreadsheet_csv_with_bom_semicolons_and_accented_headers
 
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 2
+    await app.state.search_worker.idle()
     offer = (await client.get("/v1/offers", params={"q": "chargée d'études"})).json()["items"][0]
     assert offer["reference"] == "CSV-1"
     assert offer["description"] == "Études ; tableaux"

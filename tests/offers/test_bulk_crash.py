@@ -104,7 +104,9 @@ def offer_rows(count: int) -> list[dict[str, Any]]:
     ]
 
 
-async def snapshot(session: AsyncSession) -> tuple[list[tuple[Any, ...]], int, int]:
+async def snapshot(
+    session: AsyncSession,
+) -> tuple[list[tuple[Any, ...]], int, tuple[int, int]]:
     session.expire_all()
     offers = await session.execute(
         select(Offer.reference, Offer.title, Offer.status, Offer.version).order_by(
@@ -113,8 +115,10 @@ async def snapshot(session: AsyncSession) -> tuple[list[tuple[Any, ...]], int, i
     )
     feed = await session.execute(select(OfferChange.seq))
     indexed = await session.execute(text("SELECT count(*) FROM offer_search"))
+    queued = await session.execute(text("SELECT count(*) FROM search_queue"))
     await session.commit()
-    return [tuple(row) for row in offers], len(feed.all()), int(indexed.scalar_one())
+    counts = int(indexed.scalar_one()), int(queued.scalar_one())
+    return [tuple(row) for row in offers], len(feed.all()), counts
 
 
 async def test_killed_in_the_middle_of_an_atomic_upload(
