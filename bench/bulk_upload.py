@@ -268,7 +268,9 @@ class Postgres(Engine):
 
     def empty(self) -> None:
         async def work(connection: asyncpg.Connection) -> None:
-            await connection.execute("TRUNCATE offer RESTART IDENTITY CASCADE")
+            await connection.execute(
+                "TRUNCATE offer, offer_change, search_queue RESTART IDENTITY CASCADE"
+            )
 
         self._run(work)
 

@@ -69,7 +69,7 @@ class _Run:
     errors: list[RowError] = field(default_factory=list)
     failed_rows: set[int] = field(default_factory=set)
     references: set[str] = field(default_factory=set)
-    feed: list[tuple[uuid.UUID, changes.Change | None]] = field(default_factory=list)
+    feed: changes.ChangeLog = field(default_factory=changes.ChangeLog)
 
     def fail(self, error: RowError) -> None:
         self.errors.append(error)
@@ -136,7 +136,7 @@ class _Writer:
     async def _write(self, plans: list[upsert.Plan]) -> None:
         written = await upsert.write(self._session, self._run.organisation.id, plans)
         await search_queue.enqueue(self._session, [offer_id for offer_id, _ in written])
-        self._run.feed += written
+        self._run.feed.extend(written)
 
     async def finish(self) -> None:
         """Wait for the batch under way; its failure (LostRace, IntegrityError) is raised."""
@@ -233,7 +233,7 @@ async def run_upload(
         closed = len(closing)
         if run.writing:
             await search_queue.enqueue(session, [offer_id for offer_id, _ in closing])
-            run.feed += closing
+            run.feed.extend(closing)
     written = run.writing
     if written:
         await changes.record_many(session, run.feed)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.offers import changes
-from app.offers.changes import OfferChange
+from app.offers.changes import Change, ChangeLog, OfferChange
 from app.offers.models import Offer
 from tests.factories import (
     bearer,
@@ -146,3 +146,13 @@ async def test_changes_are_numbered_in_commit_order(app: Any, session: AsyncSess
         .all()
     )
     assert rows == [first_offer.id, second_offer.id]
+
+
+def test_a_change_log_gives_back_its_entries_in_order() -> None:
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    log = ChangeLog()
+    log.extend([(first, Change.created), (second, None)])
+    log.extend([(third, Change.closed), (first, Change.updated)])
+
+    assert len(log) == 3  # a draft's write (None) is nobody's business
+    assert list(log) == [(first, Change.created), (third, Change.closed), (first, Change.updated)]
