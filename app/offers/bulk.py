@@ -121,7 +121,7 @@ class _Writer:
     reading and checking of the next."""
 
     def __init__(self, session: AsyncSession, run: _Run) -> None:
-        self._session = session
+        self.session = session
         self._run = run
         self._task: asyncio.Task[None] | None = None
 
@@ -134,8 +134,8 @@ class _Writer:
         self._task = asyncio.create_task(self._write(plans))
 
     async def _write(self, plans: list[upsert.Plan]) -> None:
-        written = await upsert.write(self._session, self._run.organisation.id, plans)
-        await search_queue.enqueue(self._session, [offer_id for offer_id, _ in written])
+        written = await upsert.write(self.session, self._run.organisation.id, plans)
+        await search_queue.enqueue(self.session, [offer_id for offer_id, _ in written])
         self._run.feed.extend(written)
 
     async def finish(self) -> None:
@@ -160,6 +160,8 @@ async def _flush(
 ) -> None:
     if not batch:
         return
+    if lookup is writer.session:
+        await writer.finish()  # one connection: the batch under way comes first
     existing = await upsert.existing_by_reference(
         lookup, run.organisation.id, [row.reference for _, row in batch]
     )

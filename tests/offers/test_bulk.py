@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.idempotency import IdempotencyRecord
 from app.main import create_app
+from app.offers import bulk
 from app.offers.bulk import BulkMode
 from app.offers.bulk_router import upload_fingerprint
 from app.offers.changes import OfferChange
@@ -441,3 +442,20 @@ async def test_put_refuses_other_organisations_mismatches_and_closed_offers(
     assert theirs.status_code == 403
     assert mismatch.status_code == 422
     assert closed.status_code == 409
+
+
+async def test_one_connection_looks_up_and_writes_in_turn(
+    session: AsyncSession, labo: Organisation
+) -> None:
+    """Without a second connection for look-ups, each batch waits for the write before."""
+    owner = bulk.Owner(inspect(labo).identity[0], "le-labo-de-l-ess", "Le Labo de l'ESS")
+    rows = iter([row(number) for number in range(1, 1202)])  # three batches
+
+    report = await bulk.run_upload(
+        session, owner, rows, mode=BulkMode.atomic, dry_run=False, sync=False, max_rows=10_000
+    )
+    await session.commit()
+
+    assert (report.created, report.failed) == (1201, 0)
+    assert len(await stored(session, labo)) == 1201
+    assert await feed_length(session) == 1201
