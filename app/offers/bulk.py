@@ -57,7 +57,6 @@ class Owner:
 
     id: uuid.UUID
     slug: str
-    name: str
 
 
 @dataclass(slots=True)

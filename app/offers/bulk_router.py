@@ -136,7 +136,7 @@ async def upload_offers(
     organisation = await session.get(Organisation, principal.organisation_id)
     if organisation is None:
         raise NotFound("This key's organisation no longer exists.")
-    owner = bulk.Owner(organisation.id, organisation.slug, organisation.name)
+    owner = bulk.Owner(organisation.id, organisation.slug)
     spool, body_hash = await _spool(request, settings.bulk_max_bytes)
     claim: tuple[str, str] | None = None
     try:

@@ -113,6 +113,7 @@ async def record_many(
 
 
 _CHANGE_CODES = tuple(Change)
+_LOGGED_SIZE = 17  # an offer's id (16 bytes), then its change's position in _CHANGE_CODES
 
 
 class ChangeLog:
@@ -129,11 +130,11 @@ class ChangeLog:
                 self._entries.append(_CHANGE_CODES.index(change))
 
     def __len__(self) -> int:
-        return len(self._entries) // 17
+        return len(self._entries) // _LOGGED_SIZE
 
     def __iter__(self) -> Iterator[tuple[uuid.UUID, Change | None]]:
         entries = self._entries
-        for start in range(0, len(entries), 17):
+        for start in range(0, len(entries), _LOGGED_SIZE):
             offer_id = uuid.UUID(bytes=bytes(entries[start : start + 16]))
             yield offer_id, _CHANGE_CODES[entries[start + 16]]
 

@@ -1,14 +1,15 @@
 """Keeping the search index in step with offers: only published offers are indexed, with
 their title, their organisation's name and their text.
 
-Called in the writer's transaction, so an offer and its index entry commit together.
-Functions take a synchronous connection so that migrations can use them too; services
-call :func:`sync` from their async session.
+Called in the writer's transaction for single writes, so an offer and its index entry
+commit together, and by the search worker for bulk uploads (app.search.queue). Functions
+take a synchronous connection so that migrations can use them too; services call
+:func:`sync` from their async session.
 """
 
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,44 +34,29 @@ _SOURCES = sa.select(
 ).select_from(_offers.join(_organisations, _offers.c.organisation_id == _organisations.c.id))
 
 
-class Source(NamedTuple):
-    """What an offer's index entry is made of, for writers that hold it already."""
-
-    id: uuid.UUID
-    status: str
-    title: str
-    description: str
-    missions: str | None
-    profile: str | None
-    organisation_name: str
+def _per_offer(statement: str) -> sa.TextClause:
+    """A statement run row by row, by id (executemany), with the id bound as a UUID."""
+    return sa.text(statement).bindparams(sa.bindparam("offer_id", type_=sa.Uuid()))
 
 
-_UUID = sa.Uuid()
-# Row by row, by id: the statements below bind these parameters per offer (executemany).
-_SQLITE_DELETE_ROW = sa.text(
+_SQLITE_DELETE_ROW = _per_offer(
     "DELETE FROM offer_search WHERE rowid = "
     "(SELECT row FROM offer_search_key WHERE offer_id = :offer_id)"
-).bindparams(sa.bindparam("offer_id", type_=_UUID))
-_SQLITE_DELETE_KEY = sa.text("DELETE FROM offer_search_key WHERE offer_id = :offer_id").bindparams(
-    sa.bindparam("offer_id", type_=_UUID)
 )
-_SQLITE_ADD_KEY = sa.text(
-    "INSERT OR IGNORE INTO offer_search_key (offer_id) VALUES (:offer_id)"
-).bindparams(sa.bindparam("offer_id", type_=_UUID))
-_SQLITE_ADD_ROW = sa.text(
+_SQLITE_DELETE_KEY = _per_offer("DELETE FROM offer_search_key WHERE offer_id = :offer_id")
+_SQLITE_ADD_KEY = _per_offer("INSERT OR IGNORE INTO offer_search_key (offer_id) VALUES (:offer_id)")
+_SQLITE_ADD_ROW = _per_offer(
     "INSERT INTO offer_search (rowid, title, organisation, body) "
     "SELECT row, :title, :organisation, :body FROM offer_search_key WHERE offer_id = :offer_id"
-).bindparams(sa.bindparam("offer_id", type_=_UUID))
-_POSTGRES_DELETE = sa.text("DELETE FROM offer_search WHERE offer_id = :offer_id").bindparams(
-    sa.bindparam("offer_id", type_=_UUID)
 )
-_POSTGRES_UPSERT = sa.text(
+_POSTGRES_DELETE = _per_offer("DELETE FROM offer_search WHERE offer_id = :offer_id")
+_POSTGRES_UPSERT = _per_offer(
     "INSERT INTO offer_search (offer_id, document) VALUES (:offer_id, "
     "setweight(to_tsvector('vocation_fr', :title), 'A') || "
     "setweight(to_tsvector('vocation_fr', :organisation), 'B') || "
     "setweight(to_tsvector('vocation_fr', :body), 'D')) "
     "ON CONFLICT (offer_id) DO UPDATE SET document = excluded.document"
-).bindparams(sa.bindparam("offer_id", type_=_UUID))
+)
 
 # Offers per round of statements: bounds the memory of a rebuild over every offer.
 _BATCH = 500
@@ -143,12 +129,6 @@ def rebuild(connection: Connection) -> int:
 
 async def sync(session: AsyncSession, offer_ids: Collection[uuid.UUID]) -> None:
     await session.run_sync(lambda sync_session: sync_offers(sync_session.connection(), offer_ids))
-
-
-async def sync_sources(session: AsyncSession, sources: Sequence[Source]) -> None:
-    """Index these offers from what the caller holds, without reading them back."""
-    if sources:
-        await session.run_sync(lambda sync_session: _write(sync_session.connection(), sources))
 
 
 async def sync_for_organisation(session: AsyncSession, organisation_id: uuid.UUID) -> None:

@@ -71,10 +71,6 @@ async def enqueue(session: AsyncSession, offer_ids: Collection[uuid.UUID]) -> No
     await sqlite_executemany(session, _SQLITE_ENQUEUE, [(offer_id.hex,) for offer_id in offer_ids])
 
 
-async def pending(session: AsyncSession) -> int:
-    return int((await session.execute(sa.select(sa.func.count()).select_from(_queue))).scalar_one())
-
-
 async def _index_batch(session: AsyncSession) -> int:
     """Index up to BATCH_SIZE queued offers and take them off the queue, in one transaction,
     so that an offer changed meanwhile ends up indexed as it was committed.

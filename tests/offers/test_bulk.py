@@ -448,7 +448,7 @@ async def test_one_connection_looks_up_and_writes_in_turn(
     session: AsyncSession, labo: Organisation
 ) -> None:
     """Without a second connection for look-ups, each batch waits for the write before."""
-    owner = bulk.Owner(inspect(labo).identity[0], "le-labo-de-l-ess", "Le Labo de l'ESS")
+    owner = bulk.Owner(inspect(labo).identity[0], "le-labo-de-l-ess")
     rows = iter([row(number) for number in range(1, 1202)])  # three batches
 
     report = await bulk.run_upload(
