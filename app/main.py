@@ -19,6 +19,7 @@ from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
 from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
+from app.offers.bulk_checks import shared_pool
 from app.search.queue import SearchWorker
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
@@ -66,9 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     search_worker = SearchWorker(database, settings.search_poll_seconds)
+    check_pool = shared_pool(settings.bulk_check_processes)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await check_pool.warm()
         search_worker.start()
         yield
         await search_worker.stop()
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.search_worker = search_worker
+    app.state.check_pool = check_pool
     app.state.migration_head = head_revision()
     app.state.storage = storage_from_settings(settings)
     app.state.token_resolvers = {

@@ -25,7 +25,8 @@ then ``VACUUM``), alternating which goes first:
 
 It reports rows per second (medians over the rounds) and the ratio api / baseline against
 a target of 0.5, and the server's peak memory growth during each upload (``VmHWM`` reset
-with ``clear_refs`` just before it).
+with ``clear_refs`` just before it), its row-checking processes (app.offers.bulk_checks)
+included: their peaks are added, an upper bound of the peak of them all.
 
     .venv/bin/python bench/bulk_upload.py [--rows 10000] [--rounds 3]
         [--engines postgres,sqlite] [--no-formats] [--keep-db]
@@ -487,8 +488,9 @@ def send(
     has indexed what it queued; the server's peak memory growth until each."""
     before = 0
     if pid is not None:
-        reset_peak(pid)
-        before, _rss = memory_kb(pid)
+        for member in family(pid):
+            reset_peak(member)
+        before = peak_kb(pid)
     start = time.perf_counter()
     response = client.post(
         "/v1/offers/bulk",
@@ -498,15 +500,37 @@ def send(
     seconds = time.perf_counter() - start
     if response.status_code != 200:
         raise RuntimeError(f"the upload answered {response.status_code}: {response.text[:800]}")
-    growth = memory_kb(pid)[0] - before if pid is not None else 0
+    growth = peak_kb(pid) - before if pid is not None else 0
     deadline = time.monotonic() + 600
     while engine.queued():
         if time.monotonic() > deadline:
             raise RuntimeError("the search queue did not empty in 10 minutes")
         time.sleep(QUEUE_POLL_SECONDS)
     searchable = time.perf_counter() - start
-    searchable_growth = memory_kb(pid)[0] - before if pid is not None else 0
+    searchable_growth = peak_kb(pid) - before if pid is not None else 0
     return Sent(seconds, response.json(), growth, searchable, searchable_growth)
+
+
+def family(pid: int) -> list[int]:
+    """The server and the processes it started to check uploads' rows (bulk_checks)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        pid,
+        *(int(child) for child in children if b"spawn_main" in _cmdline(int(child))),
+    ]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def peak_kb(pid: int) -> int:
+    """The peaks (VmHWM) of the server and its check processes, added: an upper bound of
+    their peak together."""
+    return sum(memory_kb(member)[0] for member in family(pid))
 
 
 def expect(sent: Sent, outcome: str, count: int) -> None:
@@ -596,8 +620,14 @@ def measure_engine(
                 sent = send(client, key, warmup.bodies[name], media_type, engine)
                 expect(sent, outcome, WARMUP_ROWS)
         engine.empty()
-        reset_peak(process.pid)
+        for member in family(process.pid):
+            reset_peak(member)
         measures.hwm_after_warmup_kb, measures.rss_after_warmup_kb = memory_kb(process.pid)
+        checkers = family(process.pid)[1:]
+        print(
+            f"{engine.name}: {len(checkers)} check process(es), VmRSS "
+            f"{sum(memory_kb(pid)[1] for pid in checkers) * KIB_TO_MB:.1f} MB"
+        )
         print(
             f"\n{engine.name}: server after warm-up VmHWM "
             f"{measures.hwm_after_warmup_kb * KIB_TO_MB:.1f} MB, VmRSS "
@@ -712,7 +742,8 @@ def report(all_measures: list[Measures], upload: Upload, rounds: int) -> None:
         )
         print(f"ratio api until searchable / (baseline + feed + index) {full:.3f}")
         print(
-            f"server peak memory growth during the JSON upload: {api_growth:.1f} MB (max over "
+            f"server peak memory growth during the JSON upload (with its check processes): "
+            f"{api_growth:.1f} MB (max over "
             f"rounds; after warm-up VmHWM {measures.hwm_after_warmup_kb * KIB_TO_MB:.1f} MB)"
         )
 

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest bulk upload body (413 above): 10,000 long offers fit.",
     )
+    bulk_check_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Processes that check bulk uploads' rows, beside the server's own "
+        "(0: the server checks them itself, and serves nothing else meanwhile).",
+    )
     search_poll_seconds: float = Field(
         default=30,
         ge=0,

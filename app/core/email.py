@@ -46,7 +46,8 @@ def normalised_email(value: str) -> str:
 
 EmailAddress = Annotated[
     str,
-    AfterValidator(normalised_email),
+    # Before the validator, so that pydantic-core checks the length itself.
     Field(max_length=320, json_schema_extra={"format": "email"}),
+    AfterValidator(normalised_email),
 ]
 """An e-mail address: checked by email-validator, without DNS lookups."""

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
+from app.core.fields import message_of
 from app.core.storage import StorageError
 
 log = logging.getLogger("vocation.errors")
@@ -123,7 +124,7 @@ def field_errors(raw: Any, prefix: str = "") -> list[FieldError]:
         field = ".".join(location) or prefix.rstrip(".") or "body"
         if prefix and location:
             field = prefix + field
-        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = message_of(item)
         result.append(FieldError(field=field, message=message))
     return result
 

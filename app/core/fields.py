@@ -2,41 +2,64 @@
 
 Every string that reaches the database goes through one of these: bounded, trimmed, and
 free of the control characters (NUL first) that PostgreSQL refuses and logs mangle.
+
+The checks are constraints that pydantic-core runs in Rust (a ``pattern`` rather than a
+Python validator): a 10,000-offer upload checks some 300,000 strings, and a Python call
+per string was a third of the time. A pattern's own message would show the regular
+expression, so each of these patterns registers the message a user reads instead
+(``message_of``, used wherever validation errors are reported).
 """
 
 import re
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"[\r\n\t]")
+
+# No control character at all in one line; tabs and line breaks allowed in a long text.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
-def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
+def _line_message(value: Any) -> str:
+    if isinstance(value, str) and _CONTROL.search(value):
+        return "must not contain control characters"
+    return "must be a single line"
 
 
-def _single_line(value: str) -> str:
-    if _LINE_BREAKS.search(value):
-        raise ValueError("must be a single line")
-    return value
+_PATTERN_MESSAGES: dict[str, Callable[[Any], str]] = {
+    LINE_PATTERN: _line_message,
+    TEXT_PATTERN: lambda _value: "must not contain control characters",
+}
+
+
+def register_pattern_message(pattern: str, message: str) -> str:
+    """Say ``message`` when a value does not match ``pattern``; returns the pattern."""
+    _PATTERN_MESSAGES[pattern] = lambda _value: message
+    return pattern
+
+
+def message_of(error: Mapping[str, Any]) -> str:
+    """The plain-words message of one of pydantic's errors (an item of ``errors()``)."""
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        explain = _PATTERN_MESSAGES.get(pattern) if isinstance(pattern, str) else None
+        if explain is not None:
+            return explain(error.get("input"))
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
 Line = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
-    AfterValidator(_single_line),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=LINE_PATTERN),
 ]
 """A one-line text: a title, a name, a city."""
 
 LongText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
-    AfterValidator(_no_control_characters),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=TEXT_PATTERN),
 ]
 """A multi-line markdown text such as a description."""
 

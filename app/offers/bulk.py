@@ -4,19 +4,21 @@ transaction, with a report that names every failed row."""
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import dialect_of
 from app.core.errors import PayloadTooLarge
 from app.offers import bulk_formats, changes, upsert
-from app.offers.upsert import OfferRow, Outcome, RowError
+from app.offers.bulk_checks import Checked, CheckPool
+from app.offers.upsert import REFERENCE, Outcome, RowError
 from app.search import queue as search_queue
 
 # Rows checked and written together: one query finds their existing offers, one INSERT
@@ -82,42 +84,68 @@ class _Run:
         return reference in {self.organisation.slug, str(self.organisation.id)}
 
 
-def _check(
-    run: _Run, number: int, raw: dict[str, Any] | bulk_formats.Unreadable
-) -> OfferRow | None:
-    if isinstance(raw, bulk_formats.Unreadable):
-        run.fail(RowError(number, None, None, raw.message))
-        return None
-    reference = raw.get("reference")
-    reference = reference if isinstance(reference, str) else None
-    try:
-        row = OfferRow.model_validate(raw)
-    except ValidationError as error:
-        for found in upsert.row_errors(number, reference, error):
-            run.fail(found)
+def _accept(run: _Run, number: int, checked: Checked) -> tuple[Any, ...] | None:
+    """The row's values when it may be written; otherwise its failure is recorded."""
+    reference = checked.reference
+    if checked.values is None:
+        for field_name, message in checked.errors:
+            run.fail(RowError(number, reference, field_name, message))
         if reference:
             # Present, if invalid: `sync` must not close the offer it names.
             run.references.add(reference)
         return None
-    if row.organisation is not None and not run.names_organisation(row.organisation):
-        run.fail(RowError(number, row.reference, "organisation", "not this key's organisation"))
+    assert reference is not None  # a valid row has one
+    if checked.organisation is not None and not run.names_organisation(checked.organisation):
+        run.fail(RowError(number, reference, "organisation", "not this key's organisation"))
         return None
-    if row.reference in run.references:
-        run.fail(RowError(number, row.reference, "reference", "appears twice in this upload"))
+    if reference in run.references:
+        run.fail(RowError(number, reference, "reference", "appears twice in this upload"))
         return None
-    run.references.add(row.reference)
-    return row
+    run.references.add(reference)
+    return checked.values
 
 
-# While a batch is being written, the next one is read and checked; giving the event loop
-# a turn every so many rows lets the write's I/O go on meanwhile, so that the database and
-# this process work at the same time.
-_ROWS_BETWEEN_TURNS = 20
+def _read_batches(rows: Iterator[bulk_formats.Row], max_rows: int) -> Iterator[list[Any]]:
+    batch: list[bulk_formats.Row] = []
+    for number, raw in enumerate(rows, start=1):
+        if number > max_rows:
+            raise PayloadTooLarge(
+                f"An upload holds at most {max_rows:,} offers (setting "
+                "VOCATION_BULK_MAX_ROWS); split it, or send it in chunks. Nothing was written."
+            )
+        batch.append(raw)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _checked_batches(
+    rows: Iterator[bulk_formats.Row], checks: CheckPool, media_type: str, max_rows: int
+) -> AsyncIterator[tuple[int, list[Checked]]]:
+    """Each batch's checks with the number of its first row, in order. One batch is read
+    and sent to be checked while the caller handles the one before."""
+    under_way: deque[tuple[int, asyncio.Future[list[Checked]]]] = deque()
+    first = 1
+    try:
+        for batch in _read_batches(rows, max_rows):
+            under_way.append((first, checks.check(batch, media_type)))
+            first += len(batch)
+            if len(under_way) > 1:
+                number, checking = under_way.popleft()
+                yield number, await checking
+        while under_way:
+            number, checking = under_way.popleft()
+            yield number, await checking
+    finally:
+        for _number, checking in under_way:
+            checking.cancel()
 
 
 class _Writer:
     """Writes one batch at a time in the upload's transaction, in the background of the
-    reading and checking of the next."""
+    reading and planning of the next."""
 
     def __init__(self, session: AsyncSession, run: _Run) -> None:
         self.session = session
@@ -155,21 +183,20 @@ async def _flush(
     lookup: AsyncSession | AsyncConnection,
     writer: _Writer,
     run: _Run,
-    batch: list[tuple[int, OfferRow]],
+    batch: list[tuple[int, tuple[Any, ...]]],
 ) -> None:
     if not batch:
         return
     if lookup is writer.session:
         await writer.finish()  # one connection: the batch under way comes first
-    existing = await upsert.existing_by_reference(
-        lookup, run.organisation.id, [row.reference for _, row in batch]
-    )
+    references = [values[REFERENCE] for _, values in batch]
+    existing = await upsert.existing_by_reference(lookup, run.organisation.id, references)
     plans = []
-    for number, row in batch:
+    for (number, values), reference in zip(batch, references, strict=True):
         try:
-            plans.append(upsert.plan(number, row, existing.get(row.reference)))
+            plans.append(upsert.plan(number, values, existing.get(reference)))
         except upsert.ClosedOffer:
-            run.fail(RowError(number, row.reference, "status", "this offer is closed and stays so"))
+            run.fail(RowError(number, reference, "status", "this offer is closed and stays so"))
     for step in plans:
         run.counts[step.outcome] += 1
     batch.clear()
@@ -180,12 +207,14 @@ async def _flush(
 async def run_upload(
     session: AsyncSession,
     organisation: Owner,
-    rows: Iterator[dict[str, Any] | bulk_formats.Unreadable],
+    rows: Iterator[bulk_formats.Row],
     *,
     mode: BulkMode,
     dry_run: bool,
     sync: bool,
     max_rows: int,
+    checks: CheckPool,
+    media_type: str,
     lookup: AsyncConnection | None = None,
 ) -> BulkReport:
     """Check and write the upload in the session's transaction; the caller commits when
@@ -196,9 +225,11 @@ async def run_upload(
     name while the session writes the batch before; without it, the session does both.
     It sees what was committed, which is what the plans compare with: the upload's own
     writes are never looked up again (a reference appears once per upload), and a row
-    changed meanwhile by another writer fails the versioned update (LostRace)."""
+    changed meanwhile by another writer fails the versioned update (LostRace).
+
+    ``checks`` checks the rows (in another process: bulk_checks) while this one plans and
+    writes the batch before."""
     run = _Run(organisation, mode, dry_run)
-    batch: list[tuple[int, OfferRow]] = []
     writer = _Writer(session, run)
     for connection in (session, lookup):
         if connection is not None and dialect_of(connection) == "postgresql":
@@ -207,21 +238,13 @@ async def run_upload(
             # table is analysed, scans all the organisation's offers for every batch.
             await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     try:
-        for number, raw in enumerate(rows, start=1):
-            if number > max_rows:
-                raise PayloadTooLarge(
-                    f"An upload holds at most {max_rows:,} offers (setting "
-                    "VOCATION_BULK_MAX_ROWS); split it, or send it in chunks. Nothing was "
-                    "written."
-                )
-            row = _check(run, number, raw)
-            if row is not None:
-                batch.append((number, row))
-            if len(batch) >= BATCH_SIZE:
-                await _flush(lookup or session, writer, run, batch)
-            elif number % _ROWS_BETWEEN_TURNS == 0 and writer.busy:
-                await asyncio.sleep(0)
-        await _flush(lookup or session, writer, run, batch)
+        async for first, checked in _checked_batches(rows, checks, media_type, max_rows):
+            batch = []
+            for number, result in enumerate(checked, start=first):
+                values = _accept(run, number, result)
+                if values is not None:
+                    batch.append((number, values))
+            await _flush(lookup or session, writer, run, batch)
         await writer.finish()
     except BaseException:
         await writer.cancel()

@@ -1,5 +1,5 @@
 """Reading an upload of offers as a stream of rows, whatever its format: a JSON array
-(read item by item with ijson), NDJSON, or CSV from a spreadsheet (UTF-8 with or without
+(each item's text cut out as it is read), NDJSON, or CSV from a spreadsheet (UTF-8 with or without
 BOM, `,` or `;`, headers in our field names, accents and case ignored).
 
 Rows are numbered from 1 in every format, by their position among the offers: a CSV's
@@ -10,12 +10,11 @@ import codecs
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
-
-import ijson  # type: ignore[import-untyped]
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -101,39 +100,160 @@ def _csv_rows(source: IO[bytes]) -> Iterator[dict[str, Any] | Unreadable]:
         yield Unreadable(f"not CSV: {error}")
 
 
-def _ndjson_rows(source: IO[bytes]) -> Iterator[dict[str, Any] | Unreadable]:
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    for raw in source:
-        try:
-            line = decoder.decode(raw)
-        except UnicodeDecodeError:
-            yield Unreadable("not UTF-8")
-            continue
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError as error:
-            yield Unreadable(f"not JSON: {error}")
-            continue
-        yield value if isinstance(value, dict) else Unreadable("each line must be an object")
-
-
-def _json_rows(source: IO[bytes]) -> Iterator[dict[str, Any] | Unreadable]:
-    start = source.read(64).decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
-    if not start.startswith("["):
-        raise UploadUnreadable("The body must be a JSON array of offers: [{...}, {...}].")
-    source.seek(0)
+def json_value(data: bytes, media_type: str) -> "dict[str, Any] | Unreadable":
+    """A row sent as JSON text, read as Python values: for a row whose check failed."""
     try:
-        for value in ijson.items(source, "item", use_float=True):
-            yield value if isinstance(value, dict) else Unreadable("each item must be an object")
-    except ijson.JSONError as error:
-        raise UploadUnreadable(f"The body is not a JSON array of offers ({error}).") from None
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Unreadable("not UTF-8")
+    except ValueError as error:
+        return Unreadable(f"not JSON: {error}")
+    if isinstance(value, dict):
+        return value
+    return Unreadable(f"each {'line' if media_type == NDJSON else 'item'} must be an object")
 
 
-def rows(source: IO[bytes], media_type: str) -> Iterator[dict[str, Any] | Unreadable]:
+Row = bytes | dict[str, Any] | Unreadable
+"""A row as read: the JSON text of one value (JSON and NDJSON), which pydantic-core parses
+and checks in one pass with no Python objects in between; a CSV line's cells by field; or
+what could not be read."""
+
+
+def _ndjson_rows(source: IO[bytes]) -> Iterator[Row]:
+    first = True
+    for line in source:
+        if first:
+            line, first = line.removeprefix(codecs.BOM_UTF8), False
+        if line.strip():
+            yield line
+
+
+# Reading a JSON array without building its items: each item's text is cut out and handed
+# to pydantic-core. ijson, which we used before, builds every item as Python objects, and
+# that took as long as checking them; no library gives an array's items as text.
+_READ_SIZE = 1024 * 1024
+LONGEST_ITEM = 1024 * 1024
+"""Bytes of JSON one offer may take: its texts at their longest fit several times over."""
+_WHITESPACE = b" \t\r\n"
+# An offer is a flat object: it ends at a "}" followed by "," or "]" (_surely_whole tells
+# when that cut is certain; otherwise the standard library's parser finds the end).
+_ITEM_END = re.compile(rb"\}[ \t\r\n]*[,\]]")
+
+
+def _surely_whole(data: bytes) -> bool:
+    """Whether ``data``, cut from a "{" to a "}", is exactly that object: its only braces
+    are those two, and the last is outside any string: an even number of quotes, counted
+    when no backslash escapes another (then each backslash-quote is an escaped quote)."""
+    return (
+        data.find(b"{", 1) < 0
+        and data.find(b"}", 0, -1) < 0
+        and data.find(b"\\\\") < 0
+        and (data.count(b'"') - data.count(b'\\"')) % 2 == 0
+    )
+
+
+class _JsonArray:
+    def __init__(self, source: IO[bytes], read_size: int = _READ_SIZE) -> None:
+        self._source, self._read_size = source, read_size
+        self._buffer = b""
+        self._position = 0
+        self._ended = False
+
+    def _read(self) -> bool:
+        """More of the body, keeping what is not yet read; False at its end."""
+        more = b"" if self._ended else self._source.read(self._read_size)
+        if not more:
+            self._ended = True
+            return False
+        self._buffer = self._buffer[self._position :] + more
+        self._position = 0
+        return True
+
+    def _next_char(self) -> int | None:
+        """The next byte that is not whitespace, at self._position; None at the end."""
+        while True:
+            buffer, position = self._buffer, self._position
+            while position < len(buffer) and buffer[position] in _WHITESPACE:
+                position += 1
+            self._position = position
+            if position < len(buffer):
+                return buffer[position]
+            if not self._read():
+                return None
+
+    def __iter__(self) -> Iterator[Row]:
+        self._buffer = self._source.read(len(codecs.BOM_UTF8)).removeprefix(codecs.BOM_UTF8)
+        if self._next_char() != ord("["):
+            raise UploadUnreadable("The body must be a JSON array of offers: [{...}, {...}].")
+        self._position += 1
+        if self._next_char() == ord("]"):
+            self._finish()
+            return
+        while True:
+            char = self._next_char()
+            if char is None:
+                raise _broken("it ends before its closing ']'")
+            yield self._item() if char == ord("{") else self._exact_item()
+            char = self._next_char()
+            if char is None:
+                raise _broken("it ends before its closing ']'")
+            if char == ord("]"):
+                self._finish()
+                return
+            if char != ord(","):
+                raise _broken("expected ',' or ']' after an offer")
+            self._position += 1
+
+    def _item(self) -> Row:
+        while True:
+            start = self._position
+            found = _ITEM_END.search(self._buffer, start)
+            if found is not None and found.start() - start < LONGEST_ITEM:
+                data = self._buffer[start : found.start() + 1]
+                if not _surely_whole(data):
+                    return self._exact_item()
+                self._position = found.start() + 1
+                return data
+            if len(self._buffer) - start > LONGEST_ITEM or not self._read():
+                return self._exact_item()
+
+    def _exact_item(self) -> Row:
+        """The item at self._position, its end found by the standard library's parser."""
+        while True:
+            data = self._buffer[self._position : self._position + LONGEST_ITEM + 1]
+            whole = len(data) > LONGEST_ITEM or self._ended
+            try:
+                # A character cut at the end of `data` waits for the next read.
+                text = codecs.getincrementaldecoder("utf-8")().decode(data, final=whole)
+                value, end = json.JSONDecoder().raw_decode(text)
+            except ValueError as error:  # UnicodeDecodeError included
+                if not whole and self._read():
+                    continue
+                if len(data) > LONGEST_ITEM:
+                    raise _broken(
+                        f"an item is not JSON, or longer than {LONGEST_ITEM:,} bytes"
+                    ) from None
+                raise _broken(str(error)) from None
+            if end == len(text) and not whole and self._read():
+                continue  # a number may go on in the next read
+            length = len(text[:end].encode("utf-8"))
+            item = self._buffer[self._position : self._position + length]
+            self._position += length
+            return item if isinstance(value, dict) else Unreadable("each item must be an object")
+
+    def _finish(self) -> None:
+        self._position += 1  # the closing "]"
+        if self._next_char() is not None:
+            raise _broken("something follows its closing ']'")
+
+
+def _broken(why: str) -> UploadUnreadable:
+    return UploadUnreadable(f"The body is not a JSON array of offers ({why}).")
+
+
+def rows(source: IO[bytes], media_type: str) -> Iterator[Row]:
     if media_type == CSV:
         return _csv_rows(source)
     if media_type == NDJSON:
         return _ndjson_rows(source)
-    return _json_rows(source)
+    return iter(_JsonArray(source))

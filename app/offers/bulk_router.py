@@ -158,6 +158,8 @@ async def upload_offers(
                     dry_run=dry_run,
                     sync=sync,
                     max_rows=settings.bulk_max_rows,
+                    checks=request.app.state.check_pool,
+                    media_type=media_type,
                     lookup=lookup,
                 )
         except bulk_formats.UploadUnreadable as error:
@@ -253,7 +255,7 @@ async def put_offer(
     if existing is not None and request.headers.get("if-match") is not None:
         check_if_match(request, await service.read_after_write(session, existing["id"], day))
     try:
-        step = upsert.plan(1, row, existing)
+        step = upsert.plan(1, upsert.stored_values(row), existing)
     except upsert.ClosedOffer:
         raise Conflict("This offer is closed; closed offers are kept as they were.") from None
     if step.outcome != Outcome.unchanged:

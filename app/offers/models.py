@@ -80,7 +80,6 @@ class Offer(SQLModel, table=True):
 
 
 Euros = Annotated[int, Field(ge=0, le=10_000_000, description="Integer euros.")]
-ShortLine = Annotated[Line, Field(max_length=200)]
 
 
 class OfferFields(BaseModel):
@@ -117,14 +116,14 @@ class OfferFields(BaseModel):
     salary_max: Euros | None = None
     salary_period: SalaryPeriod | None = None
     salary_basis: SalaryBasis | None = None
-    salary_text: ShortLine | None = Field(
+    salary_text: Line | None = Field(
         default=None, description="What is not a number: « selon grille », « à négocier »."
     )
     versant: Versant | None = None
     categorie: Categorie | None = None
     open_to_contractuels: bool | None = None
     start_date: date | None = None
-    start_text: ShortLine | None = Field(default=None, examples=["dès que possible"])
+    start_text: Line | None = Field(default=None, examples=["dès que possible"])
     deadline: date | None = Field(
         default=None, description="Last day to apply; the offer leaves the list the day after."
     )
@@ -208,12 +207,12 @@ class OfferUpdate(BaseModel):
     salary_max: Euros | None = None
     salary_period: SalaryPeriod | None = None
     salary_basis: SalaryBasis | None = None
-    salary_text: ShortLine | None = None
+    salary_text: Line | None = None
     versant: Versant | None = None
     categorie: Categorie | None = None
     open_to_contractuels: bool | None = None
     start_date: date | None = None
-    start_text: ShortLine | None = None
+    start_text: Line | None = None
     deadline: date | None = None
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.bulk_insert import insert_rows
 from app.core.db import dialect_of
-from app.core.fields import Reference
+from app.core.fields import Reference, message_of
 from app.core.types import utcnow
 from app.offers import changes
 from app.offers.models import Offer, OfferFields
@@ -23,6 +24,9 @@ from app.referentials.enums import OfferStatus
 
 offers = Offer.__table__  # type: ignore[attr-defined]
 FIELD_NAMES = list(OfferFields.model_fields)
+STORED_FIELDS = [*FIELD_NAMES, "status"]
+"""What a writer sets on an offer, in the order of a plan's values."""
+REFERENCE, _STATUS = STORED_FIELDS.index("reference"), STORED_FIELDS.index("status")
 
 
 class OfferUpsert(OfferFields):
@@ -62,7 +66,7 @@ def row_errors(row: int, reference: str | None, error: ValidationError) -> list[
     found = []
     for detail in error.errors(include_url=False):
         location = [str(part) for part in detail["loc"]]
-        message = str(detail["msg"]).removeprefix("Value error, ")
+        message = message_of(detail)
         found.append(RowError(row, reference, ".".join(location) or None, message))
     return found
 
@@ -75,33 +79,32 @@ class Plan:
     reference: str
     outcome: Outcome
     offer_id: uuid.UUID
-    values: dict[str, Any]
+    values: tuple[Any, ...]  # in STORED_FIELDS order; empty when unchanged
     version: int = 0
     before: str | None = None
+
+    @property
+    def status(self) -> str:
+        return str(self.values[_STATUS])
 
 
 class ClosedOffer(Exception):
     """A closed offer stays as it was; its reference cannot bring it back."""
 
 
-def _desired(row: OfferUpsert) -> dict[str, Any]:
-    """The row's stored values, in FIELD_NAMES order then status. Read from the model's
-    attributes rather than model_dump, which costs a quarter of a large upload's checks;
-    enum members stay as they are: they are strings (StrEnum), equal to the stored text."""
-    attributes = row.__dict__
-    values = {name: attributes[name] for name in FIELD_NAMES}
-    values["status"] = row.status
-    return values
+stored_values = attrgetter(*STORED_FIELDS)
+"""A row's values in STORED_FIELDS order. Enum members are strings (StrEnum), equal to the
+stored text; model_dump would cost a quarter of a large upload's checks."""
 
 
-def plan(number: int, row: OfferUpsert, existing: Mapping[str, Any] | None) -> Plan:
-    desired = _desired(row)
-    reference = desired["reference"]
+def plan(number: int, values: tuple[Any, ...], existing: Mapping[str, Any] | None) -> Plan:
+    """``values``: the row's, in STORED_FIELDS order (stored_values, or a bulk check's)."""
+    reference = values[REFERENCE]
     if existing is None:
-        return Plan(number, reference, Outcome.created, uuid.uuid4(), desired)
-    same = all(existing[name] == value for name, value in desired.items())
+        return Plan(number, reference, Outcome.created, uuid.uuid4(), values)
+    same = all(existing[name] == value for name, value in zip(STORED_FIELDS, values, strict=True))
     if same:
-        return Plan(number, reference, Outcome.unchanged, existing["id"], {})
+        return Plan(number, reference, Outcome.unchanged, existing["id"], ())
     if existing["status"] == OfferStatus.closed:
         raise ClosedOffer
     return Plan(
@@ -109,14 +112,13 @@ def plan(number: int, row: OfferUpsert, existing: Mapping[str, Any] | None) -> P
         reference,
         Outcome.updated,
         existing["id"],
-        desired,
+        values,
         version=existing["version"],
         before=existing["status"],
     )
 
 
-_EXISTING_COLUMNS = [offers.c.id, offers.c.version, *(offers.c[name] for name in FIELD_NAMES)]
-_EXISTING_COLUMNS.append(offers.c.status)
+_EXISTING_COLUMNS = [offers.c.id, offers.c.version, *(offers.c[name] for name in STORED_FIELDS)]
 
 
 async def existing_by_reference(
@@ -145,7 +147,7 @@ class LostRace(Exception):
 FeedEntries = list[tuple[uuid.UUID, changes.Change | None]]
 
 # What a created offer's row holds besides its fields, in the order insert_rows takes.
-_CREATED_COLUMNS = [*FIELD_NAMES, "status", "id", "organisation_id", "published_at",
+_CREATED_COLUMNS = [*STORED_FIELDS, "id", "organisation_id", "published_at",
                     "closed_at", "created_at", "updated_at", "version"]  # fmt: skip
 
 
@@ -162,15 +164,16 @@ async def write(
     for step in plans:
         if step.outcome == Outcome.unchanged:
             continue
-        status = step.values["status"]
+        status = step.status
         feed.append((step.offer_id, changes.change_for(step.before, status)))
         if step.outcome == Outcome.created:
             published_at = now if status != OfferStatus.draft else None
             closed_at = now if status == OfferStatus.closed else None
             created = (step.offer_id, organisation_id, published_at, closed_at, now, now, 1)
-            creations.append([*step.values.values(), *created])
+            creations.append([*step.values, *created])
             continue
-        values = {**step.values, "updated_at": now, "version": step.version + 1}
+        values = dict(zip(STORED_FIELDS, step.values, strict=True))
+        values.update(updated_at=now, version=step.version + 1)
         if status != OfferStatus.draft and step.before == OfferStatus.draft:
             values["published_at"] = now
         if status == OfferStatus.closed:

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.idempotency import IdempotencyRecord
 from app.main import create_app
-from app.offers import bulk
+from app.offers import bulk, bulk_formats
 from app.offers.bulk import BulkMode
+from app.offers.bulk_checks import CheckPool
 from app.offers.bulk_router import upload_fingerprint
 from app.offers.changes import OfferChange
 from app.offers.models import Offer
@@ -307,6 +308,39 @@ async def test_rows_of_another_organisation_duplicates_and_unknown_columns_are_r
     assert unknown.json()["errors"][0]["field"] == "colour"
 
 
+async def test_json_rows_are_numbered_and_kept_whatever_their_text_holds(
+    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
+) -> None:
+    """Items are cut out of the array as text (bulk_formats._JsonArray): a "}," inside a
+    description, a nested object and items that are not offers must not shift the rows."""
+    tricky = 'Missions : {voir la fiche}, puis « rendre compte »}] \\ "fin"\n- suite'
+    offers: list[Any] = [
+        row(1, description=tricky),
+        row(2, city={"nom": "Paris", "arrondissement": {"numero": "11e"}}),
+        "LABO-0003",
+        row(4),
+    ]
+    body = json.dumps(offers, ensure_ascii=False, indent=2).encode()
+
+    response = await upload(client, key, body, mode="partial")
+
+    assert response.status_code == 200, response.text
+    assert [(e["row"], e["reference"], e["field"]) for e in response.json()["errors"]] == [
+        (2, "LABO-0002", "city"),
+        (3, None, None),
+    ]
+    assert set(await stored(session, labo)) == {"LABO-0001", "LABO-0004"}
+    first = await session.scalar(select(Offer).where(Offer.reference == "LABO-0001"))
+    assert first is not None
+    assert first.description == tricky
+
+    for broken in (b'{"reference": "LABO-0009"}', b'[{"reference": "LABO-0009"} {}]', b"[{}"):
+        unreadable = await upload(client, key, broken, mode="partial")
+        assert unreadable.status_code == 422
+        assert unreadable.json()["detail"].startswith("The body ")
+    assert set(await stored(session, labo)) == {"LABO-0001", "LABO-0004"}
+
+
 async def test_idempotency_key_replays_refuses_another_body_and_a_running_twin(
     client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
 ) -> None:
@@ -452,7 +486,15 @@ async def test_one_connection_looks_up_and_writes_in_turn(
     rows = iter([row(number) for number in range(1, 1202)])  # three batches
 
     report = await bulk.run_upload(
-        session, owner, rows, mode=BulkMode.atomic, dry_run=False, sync=False, max_rows=10_000
+        session,
+        owner,
+        rows,
+        mode=BulkMode.atomic,
+        dry_run=False,
+        sync=False,
+        max_rows=10_000,
+        checks=CheckPool(0),  # checked here, in this process
+        media_type=bulk_formats.CSV,
     )
     await session.commit()
 
