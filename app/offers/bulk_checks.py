@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
 
 from pydantic import ValidationError
 
 from app.offers import bulk_formats
-from app.offers.upsert import OfferRow, row_errors, stored_values
+from app.offers.upsert import STORED_FIELDS, OfferRow, row_errors, stored_values
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +41,29 @@ class Checked(NamedTuple):
     errors: list[tuple[str | None, str]]
 
 
-def _plain(value: Any) -> Any:
-    # Enum members as their text: they cross to the server as plain strings.
-    return value.value if isinstance(value, Enum) else value
+def _enum_positions() -> list[int]:
+    annotations = OfferRow.model_fields
+    return [
+        position
+        for position, name in enumerate(STORED_FIELDS)
+        if any(
+            isinstance(kind, type) and issubclass(kind, Enum)
+            for kind in (annotations[name].annotation, *get_args(annotations[name].annotation))
+        )
+    ]
+
+
+# Enum members cross to the server as their text: rebuilding a member costs more there.
+_ENUM_POSITIONS = _enum_positions()
 
 
 def _accepted(row: OfferRow) -> Checked:
-    values = tuple(map(_plain, stored_values(row)))
-    return Checked(values, row.reference, row.organisation, [])
+    values = list(stored_values(row))
+    for position in _ENUM_POSITIONS:
+        member = values[position]
+        if member is not None:
+            values[position] = member.value
+    return Checked(tuple(values), row.reference, row.organisation, [])
 
 
 def _refused(raw: dict[str, Any] | bulk_formats.Unreadable) -> Checked:
