@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search_worker.start()
         yield
         await search_worker.stop()
+        await check_pool.stop()
         await database.dispose()
 
     app = FastAPI(

@@ -26,7 +26,9 @@ then ``VACUUM``), alternating which goes first:
 It reports rows per second (medians over the rounds) and the ratio api / baseline against
 a target of 0.5, and the server's peak memory growth during each upload (``VmHWM`` reset
 with ``clear_refs`` just before it), its row-checking processes (app.offers.bulk_checks)
-included: their peaks are added, an upper bound of the peak of them all.
+included: their peaks are added, an upper bound of the peak of them all. It also reports
+the CPU seconds each upload took from the server, its check processes and PostgreSQL
+(all its processes): on a two-core machine these share the cores.
 
     .venv/bin/python bench/bulk_upload.py [--rows 10000] [--rounds 3]
         [--engines postgres,sqlite] [--no-formats] [--keep-db]
@@ -470,6 +472,7 @@ class Sent:
     growth_kb: int  # the server's peak growth until the report
     searchable_seconds: float  # from sending to the queue for the search index emptied
     searchable_growth_kb: int  # the server's peak growth until then
+    cpu: dict[str, float]  # CPU seconds until the report: server, check processes, PostgreSQL
 
 
 # How often the search queue is looked at while waiting for it to empty.
@@ -487,10 +490,12 @@ def send(
     """One upload, timed from sending to the report, then until the server's search worker
     has indexed what it queued; the server's peak memory growth until each."""
     before = 0
+    cpu_before: dict[str, float] = {}
     if pid is not None:
         for member in family(pid):
             reset_peak(member)
         before = peak_kb(pid)
+        cpu_before = cpu_seconds(pid)
     start = time.perf_counter()
     response = client.post(
         "/v1/offers/bulk",
@@ -501,6 +506,9 @@ def send(
     if response.status_code != 200:
         raise RuntimeError(f"the upload answered {response.status_code}: {response.text[:800]}")
     growth = peak_kb(pid) - before if pid is not None else 0
+    cpu = {}
+    if pid is not None:
+        cpu = {name: spent - cpu_before[name] for name, spent in cpu_seconds(pid).items()}
     deadline = time.monotonic() + 600
     while engine.queued():
         if time.monotonic() > deadline:
@@ -508,7 +516,7 @@ def send(
         time.sleep(QUEUE_POLL_SECONDS)
     searchable = time.perf_counter() - start
     searchable_growth = peak_kb(pid) - before if pid is not None else 0
-    return Sent(seconds, response.json(), growth, searchable, searchable_growth)
+    return Sent(seconds, response.json(), growth, searchable, searchable_growth, cpu)
 
 
 def family(pid: int) -> list[int]:
@@ -525,6 +533,41 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except FileNotFoundError:
         return b""
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+
+
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server, by its check processes, and by every
+    PostgreSQL process of the machine (its backends, WAL writer, checkpointer): on a
+    two-core machine they share the cores, which is what bounds the upload."""
+    server, *checkers = family(pid)
+    postgres = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _comm(entry) == "postgres"
+    ]
+    return {
+        "server": _cpu_of(server),
+        "checks": sum(_cpu_of(checker) for checker in checkers),
+        "postgres": sum(_cpu_of(backend) for backend in postgres),
+    }
+
+
+def _comm(entry: Path) -> str:
+    try:
+        return (entry / "comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def peak_kb(pid: int) -> int:
@@ -549,6 +592,7 @@ class Measures:
     hwm_after_warmup_kb: int = 0
     rss_after_warmup_kb: int = 0
     stored: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    cpu: list[dict[str, float]] = field(default_factory=list)  # of each JSON upload created
 
     def add(self, name: str, seconds: float, growth_kb: int | None = None) -> None:
         self.seconds.setdefault(name, []).append(seconds)
@@ -650,7 +694,9 @@ def measure_engine(
             expect(sent, "created", upload.count)
             check_stored(engine, measures, "api", organisation_id, full=True)
             measures.add("api", sent.seconds, sent.growth_kb)
+            measures.cpu.append(sent.cpu)
             line(number, "api (JSON, created)", sent.seconds, sent.growth_kb)
+            print(f"{'':>5}  {'':<26} CPU s: {_cpu_text(sent.cpu)}")
             measures.add("api, searchable", sent.searchable_seconds, sent.searchable_growth_kb)
             line(
                 number, "  ... until searchable", sent.searchable_seconds, sent.searchable_growth_kb
@@ -704,6 +750,10 @@ def measure_engine(
 # Report -----------------------------------------------------------------------------------
 
 
+def _cpu_text(cpu: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.2f}" for name, seconds in cpu.items())
+
+
 def report(all_measures: list[Measures], upload: Upload, rounds: int) -> None:
     sizes = ", ".join(f"{name} {len(body) / MB:.1f} MB" for name, body in upload.bodies.items())
     print()
@@ -741,6 +791,10 @@ def report(all_measures: list[Measures], upload: Upload, rounds: int) -> None:
             f"{max(per_round):.3f}), target >= {TARGET_RATIO}: {verdict}"
         )
         print(f"ratio api until searchable / (baseline + feed + index) {full:.3f}")
+        medians = {
+            name: statistics.median(cpu[name] for cpu in measures.cpu) for name in measures.cpu[0]
+        }
+        print(f"CPU seconds during the JSON upload (medians): {_cpu_text(medians)}")
         print(
             f"server peak memory growth during the JSON upload (with its check processes): "
             f"{api_growth:.1f} MB (max over "

@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,7 +22,8 @@ from app.offers.upsert import REFERENCE, Outcome, RowError
 from app.search import queue as search_queue
 
 # Rows checked and written together: one query finds their existing offers, one INSERT
-# creates the new ones. Memory holds one batch, whatever the upload's size.
+# creates the new ones. Memory holds a few batches (one read, one checked, one written),
+# whatever the upload's size.
 BATCH_SIZE = 500
 
 
@@ -123,7 +124,7 @@ def _read_batches(rows: Iterator[bulk_formats.Row], max_rows: int) -> Iterator[l
 
 async def _checked_batches(
     rows: Iterator[bulk_formats.Row], checks: CheckPool, media_type: str, max_rows: int
-) -> AsyncIterator[tuple[int, list[Checked]]]:
+) -> AsyncGenerator[tuple[int, list[Checked]], None]:
     """Each batch's checks with the number of its first row, in order. One batch is read
     and sent to be checked while the caller handles the one before."""
     under_way: deque[tuple[int, asyncio.Future[list[Checked]]]] = deque()
@@ -151,10 +152,6 @@ class _Writer:
         self.session = session
         self._run = run
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self._task is not None and not self._task.done()
 
     async def start(self, plans: list[upsert.Plan]) -> None:
         await self.finish()
@@ -238,13 +235,15 @@ async def run_upload(
             # table is analysed, scans all the organisation's offers for every batch.
             await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     try:
-        async for first, checked in _checked_batches(rows, checks, media_type, max_rows):
-            batch = []
-            for number, result in enumerate(checked, start=first):
-                values = _accept(run, number, result)
-                if values is not None:
-                    batch.append((number, values))
-            await _flush(lookup or session, writer, run, batch)
+        batches = _checked_batches(rows, checks, media_type, max_rows)
+        async with contextlib.aclosing(batches):  # on failure, stops the checks under way
+            async for first, checked in batches:
+                batch = []
+                for number, result in enumerate(checked, start=first):
+                    values = _accept(run, number, result)
+                    if values is not None:
+                        batch.append((number, values))
+                await _flush(lookup or session, writer, run, batch)
         await writer.finish()
     except BaseException:
         await writer.cancel()

@@ -93,6 +93,19 @@ def check(rows: Sequence[bulk_formats.Row], media_type: str) -> list[Checked]:
     return checked
 
 
+# Checked in the server's own process, the rows of a batch give the event loop a turn every
+# so many: the batch before is being written meanwhile, and its I/O goes on.
+_ROWS_BETWEEN_TURNS = 20
+
+
+async def _here(rows: Sequence[bulk_formats.Row], media_type: str) -> list[Checked]:
+    checked: list[Checked] = []
+    for start in range(0, len(rows), _ROWS_BETWEEN_TURNS):
+        checked.extend(check(rows[start : start + _ROWS_BETWEEN_TURNS], media_type))
+        await asyncio.sleep(0)
+    return checked
+
+
 # The pool ------------------------------------------------------------------------------
 
 _PARENT_CHECK_SECONDS = 1.0
@@ -141,10 +154,15 @@ class CheckPool:
     ) -> "asyncio.Future[list[Checked]]":
         """The rows' checks, under way: in a pool process, or done here with no pool."""
         if not self.processes:
-            done: asyncio.Future[list[Checked]] = asyncio.get_running_loop().create_future()
-            done.set_result(check(rows, media_type))
-            return done
+            return asyncio.ensure_future(_here(rows, media_type))
         return asyncio.ensure_future(self._in_pool(rows, media_type))
+
+    async def stop(self) -> None:
+        """Stop the processes (they start again if used): at the server's shutdown, so
+        that their queues are released before the interpreter exits."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
     async def _in_pool(self, rows: list[bulk_formats.Row], media_type: str) -> list[Checked]:
         executor = self._pool()

@@ -38,7 +38,7 @@ async def test_a_pool_process_checks_rows_as_the_server_itself_would() -> None:
         here = await CheckPool(0).check(ROWS, bulk_formats.NDJSON)
         assert await _pool_pid(pool) != os.getpid()
     finally:
-        pool._pool().shutdown()
+        await pool.stop()
 
     assert in_pool == here
     references = [checked.reference for checked in here]
@@ -83,7 +83,23 @@ async def test_a_dead_check_process_is_replaced_and_its_rows_still_checked() -> 
         second = await _pool_pid(pool)
         assert second not in (first, os.getpid())
     finally:
-        pool._pool().shutdown()
+        await pool.stop()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+async def test_a_stopped_pool_ends_its_processes_and_starts_again_when_used() -> None:
+    pool = CheckPool(1)
+    await pool.warm()
+    first = await _pool_pid(pool)
+
+    await pool.stop()
+
+    assert not _alive(first)
+    assert [item.reference for item in await pool.check(ROWS[:1], bulk_formats.NDJSON)] == [
+        "LABO-0001"
+    ]
+    assert await _pool_pid(pool) != first
+    await pool.stop()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
