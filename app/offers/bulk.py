@@ -27,6 +27,9 @@ from app.search import queue as search_queue
 BATCH_SIZE = 500
 
 
+_NO_SYNC = "no reference could be read from this row, so sync=true closed no offer"
+
+
 class BulkMode(StrEnum):
     atomic = "atomic"
     partial = "partial"
@@ -71,6 +74,7 @@ class _Run:
     errors: list[RowError] = field(default_factory=list)
     failed_rows: set[int] = field(default_factory=set)
     references: set[str] = field(default_factory=set)
+    without_reference: list[int] = field(default_factory=list)  # failed rows, by number
     feed: changes.ChangeLog = field(default_factory=changes.ChangeLog)
 
     def fail(self, error: RowError) -> None:
@@ -94,6 +98,8 @@ def _accept(run: _Run, number: int, checked: Checked) -> tuple[Any, ...] | None:
         if reference:
             # Present, if invalid: `sync` must not close the offer it names.
             run.references.add(reference)
+        else:
+            run.without_reference.append(number)
         return None
     assert reference is not None  # a valid row has one
     if checked.organisation is not None and not run.names_organisation(checked.organisation):
@@ -141,6 +147,8 @@ async def _checked_batches(
             yield number, await checking
     finally:
         for _number, checking in under_way:
+            if checking.done() and not checking.cancelled():
+                checking.exception()  # seen: the upload's own failure is what is reported
             checking.cancel()
 
 
@@ -249,7 +257,11 @@ async def run_upload(
         await writer.cancel()
         raise
     closed = 0
-    if sync and (run.writing or dry_run):
+    if sync and run.without_reference:
+        # Such a row may name an offer that sync would otherwise close, for good.
+        for number in run.without_reference:
+            run.fail(RowError(number, None, "reference", _NO_SYNC))
+    elif sync and (run.writing or dry_run):
         closing = await upsert.close_absent(
             session, organisation.id, run.references, dry_run=not run.writing
         )

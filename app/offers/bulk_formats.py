@@ -108,6 +108,8 @@ def json_value(data: bytes, media_type: str) -> "dict[str, Any] | Unreadable":
         return Unreadable("not UTF-8")
     except ValueError as error:
         return Unreadable(f"not JSON: {error}")
+    except RecursionError:
+        return Unreadable("not JSON: nested too deeply")
     if isinstance(value, dict):
         return value
     return Unreadable(f"each {'line' if media_type == NDJSON else 'item'} must be an object")
@@ -137,6 +139,8 @@ LONGEST_ITEM = 1024 * 1024
 _WHITESPACE = b" \t\r\n"
 # An offer is a flat object: it ends at a "}" followed by "," or "]" (_surely_whole tells
 # when that cut is certain; otherwise the standard library's parser finds the end).
+_FIRST_WINDOW = 4 * 1024
+_PARSER = json.JSONDecoder()
 _ITEM_END = re.compile(rb"\}[ \t\r\n]*[,\]]")
 
 
@@ -218,25 +222,38 @@ class _JsonArray:
                 return self._exact_item()
 
     def _exact_item(self) -> Row:
-        """The item at self._position, its end found by the standard library's parser."""
+        """The item at self._position, its end found by the standard library's parser.
+
+        It reads a window of the body, doubled until the item fits in it (an item is
+        small: reading a whole LONGEST_ITEM for each would cost a millisecond). Bytes that
+        are not UTF-8 are kept as they are (surrogateescape): the item's check reports
+        them, as on the fast path, and its length in bytes stays exact."""
+        window = _FIRST_WINDOW
         while True:
-            data = self._buffer[self._position : self._position + LONGEST_ITEM + 1]
-            whole = len(data) > LONGEST_ITEM or self._ended
+            while len(self._buffer) - self._position < window and self._read():
+                pass
+            data = self._buffer[self._position : self._position + window]
+            cut = len(data) == window  # the item may go on past the window
+            text = data.decode("utf-8", "surrogateescape")
             try:
-                # A character cut at the end of `data` waits for the next read.
-                text = codecs.getincrementaldecoder("utf-8")().decode(data, final=whole)
-                value, end = json.JSONDecoder().raw_decode(text)
-            except ValueError as error:  # UnicodeDecodeError included
-                if not whole and self._read():
+                value, end = _PARSER.raw_decode(text)
+            except RecursionError:
+                raise _broken("an item is nested too deeply") from None
+            except ValueError as error:
+                if cut and window <= LONGEST_ITEM:
+                    window *= 2
                     continue
-                if len(data) > LONGEST_ITEM:
+                if cut:
                     raise _broken(
                         f"an item is not JSON, or longer than {LONGEST_ITEM:,} bytes"
                     ) from None
                 raise _broken(str(error)) from None
-            if end == len(text) and not whole and self._read():
-                continue  # a number may go on in the next read
-            length = len(text[:end].encode("utf-8"))
+            if end == len(text) and cut and window <= LONGEST_ITEM:
+                window *= 2  # a number may go on past the window
+                continue
+            length = len(text[:end].encode("utf-8", "surrogateescape"))
+            if length > LONGEST_ITEM:
+                raise _broken(f"an item is longer than {LONGEST_ITEM:,} bytes")
             item = self._buffer[self._position : self._position + length]
             self._position += length
             return item if isinstance(value, dict) else Unreadable("each item must be an object")

@@ -283,6 +283,30 @@ async def test_sync_closes_exactly_the_published_offers_absent_from_the_upload(
     assert {status for status, _, _ in (await stored(session, other)).values()} == {"published"}
 
 
+async def test_sync_closes_nothing_when_a_row_s_reference_cannot_be_read(
+    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
+) -> None:
+    await make_offer(session, labo, reference="LABO-0001")
+    await make_offer(session, labo, reference="LABO-0007")
+    # A missing comma: the row is not JSON, and may be LABO-0007's.
+    broken = b'{"reference": "LABO-0007", "title": "Juriste" "description": "Droit"}'
+    body = b"[" + json.dumps(row(1)).encode() + b", " + broken + b"]"
+
+    response = await upload(client, key, body, sync=True, mode="partial")
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["unchanged"] + report["updated"], report["closed"], report["failed"]) == (
+        1,
+        0,
+        1,
+    )
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [(2, None), (2, "reference")]
+    assert "closed no offer" in report["errors"][1]["message"]
+    statuses = {ref: status for ref, (status, _, _) in (await stored(session, labo)).items()}
+    assert statuses == {"LABO-0001": "published", "LABO-0007": "published"}
+
+
 async def test_rows_of_another_organisation_duplicates_and_unknown_columns_are_reported(
     client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
 ) -> None:

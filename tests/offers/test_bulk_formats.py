@@ -120,3 +120,36 @@ def test_ndjson_lines_are_texts_and_blank_lines_are_not_rows() -> None:
         Unreadable("not UTF-8"),
         Unreadable(f"not JSON: {QUOTES_EXPECTED}: line 1 column 2 (char 1)"),
     ]
+
+
+@pytest.mark.parametrize("padding", range(4))
+def test_items_read_by_the_parser_keep_their_accents_across_window_edges(padding: int) -> None:
+    """Items that hold a backslash go through the standard library's parser, in windows
+    whose edges fall inside « é » (two bytes) for one padding or another."""
+    items = [
+        {"reference": f"R-{number}", "description": "x" * padding + "é" * 3000 + " C:\\partage"}
+        for number in range(12)
+    ]
+    assert read(json.dumps(items, ensure_ascii=False).encode(), read_size=4096) == items
+
+
+def test_a_bad_byte_in_a_later_item_is_that_row_s_problem_only() -> None:
+    body = b'[{"reference": "R-1", "d": "C:\\\\x"}, {"reference": "R-\xff"}]'
+    items = list(_JsonArray(io.BytesIO(body)))
+    assert json.loads(items[0]) == {"reference": "R-1", "d": "C:\\x"}  # type: ignore[arg-type]
+    assert json_value(items[1], bulk_formats.JSON) == Unreadable("not UTF-8")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("read_size", [1, 3, 1024 * 1024])
+def test_numbers_are_items_that_are_not_objects_whatever_the_reads(read_size: int) -> None:
+    body = b'[2.5, 1e5, -1.25e-3, {"reference": "R-1"}, 3]'
+    not_an_object = Unreadable("each item must be an object")
+    assert read(body, read_size) == [not_an_object] * 3 + [{"reference": "R-1"}, not_an_object]
+
+
+def test_deeply_nested_json_is_refused_not_a_crash() -> None:
+    deep = b'{"a": ' * 50_000 + b"1" + b"}" * 50_000
+    with pytest.raises(UploadUnreadable, match="nested too deeply"):
+        read(b"[" + deep + b"]")
+    line = next(bulk_formats.rows(io.BytesIO(deep + b"\n"), bulk_formats.NDJSON))
+    assert json_value(line, bulk_formats.NDJSON) == Unreadable("not JSON: nested too deeply")  # type: ignore[arg-type]
