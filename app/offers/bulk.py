@@ -112,7 +112,9 @@ def _accept(run: _Run, number: int, checked: Checked) -> tuple[Any, ...] | None:
     return checked.values
 
 
-def _read_batches(rows: Iterator[bulk_formats.Row], max_rows: int) -> Iterator[list[Any]]:
+def _read_batches(
+    rows: Iterator[bulk_formats.Row], max_rows: int
+) -> Iterator[list[bulk_formats.Row]]:
     batch: list[bulk_formats.Row] = []
     for number, raw in enumerate(rows, start=1):
         if number > max_rows:
@@ -204,7 +206,6 @@ async def _flush(
             run.fail(RowError(number, reference, "status", "this offer is closed and stays so"))
     for step in plans:
         run.counts[step.outcome] += 1
-    batch.clear()
     if run.writing:
         await writer.start(plans)
 

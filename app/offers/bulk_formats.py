@@ -137,10 +137,10 @@ _READ_SIZE = 1024 * 1024
 LONGEST_ITEM = 1024 * 1024
 """Bytes of JSON one offer may take: its texts at their longest fit several times over."""
 _WHITESPACE = b" \t\r\n"
+_FIRST_WINDOW = 4 * 1024  # of the body, for the standard library's parser (_exact_item)
+_PARSER = json.JSONDecoder()
 # An offer is a flat object: it ends at a "}" followed by "," or "]" (_surely_whole tells
 # when that cut is certain; otherwise the standard library's parser finds the end).
-_FIRST_WINDOW = 4 * 1024
-_PARSER = json.JSONDecoder()
 _ITEM_END = re.compile(rb"\}[ \t\r\n]*[,\]]")
 
 
