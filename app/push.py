@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from app.offers.bulk_formats import header_name
 from app.offers.upsert import OfferRow
 
 CSV, NDJSON, JSON = "text/csv", "application/x-ndjson", "application/json"
@@ -34,6 +35,7 @@ class Chunk:
     first_row: int  # the file's row number of the chunk's first row, from 1
     rows: int
     body: bytes
+    references: tuple[str | None, ...]  # each row's, where one can be read
 
 
 def media_type_of(path: Path) -> str:
@@ -47,34 +49,59 @@ def media_type_of(path: Path) -> str:
     raise PushError(f"{path.name}: use a .csv, .ndjson (.jsonl) or .json file.")
 
 
+def _reference_of(item: Any) -> str | None:
+    reference = item.get("reference") if isinstance(item, dict) else None
+    return reference.strip() or None if isinstance(reference, str) else None
+
+
+def _ndjson_reference(line: str) -> str | None:
+    try:
+        return _reference_of(json.loads(line))
+    except ValueError:
+        return None  # the server reports the line
+
+
 def _csv_chunks(text: str, size: int) -> Iterator[Chunk]:
-    header_line = text.splitlines()[0] if text else ""
+    header_line = text.split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader, None)
     if header is None:
         raise PushError("The CSV file is empty.")
+    names = [header_name(name) for name in header]
+    column = names.index("reference") if "reference" in names else None
     rows = [cells for cells in reader if any(cell.strip() for cell in cells)]
     for start in range(0, len(rows), size):
+        part = rows[start : start + size]
         out = io.StringIO()
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows[start : start + size])
-        part = len(rows[start : start + size])
-        yield Chunk(start + 1, part, out.getvalue().encode())
+        writer.writerows(part)
+        references = tuple(
+            cells[column].strip() or None if column is not None and column < len(cells) else None
+            for cells in part
+        )
+        yield Chunk(start + 1, len(part), out.getvalue().encode(), references)
 
 
 def chunks(path: Path, media_type: str, size: int) -> Iterator[Chunk]:
     """The file's rows in chunks of ``size``, each in the file's own format."""
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PushError(
+            f"{path.name} is not UTF-8: save it as « CSV UTF-8 » (or UTF-8 text)."
+        ) from None
     if media_type == CSV:
         yield from _csv_chunks(text, size)
         return
     if media_type == NDJSON:
-        lines = [line for line in text.splitlines() if line.strip()]
+        # Lines end at "\n" only, as the server reads them: U+2028 and its kind are text.
+        lines = [line for line in text.split("\n") if line.strip()]
         for start in range(0, len(lines), size):
             part = lines[start : start + size]
-            yield Chunk(start + 1, len(part), ("\n".join(part) + "\n").encode())
+            references = tuple(_ndjson_reference(line) for line in part)
+            yield Chunk(start + 1, len(part), ("\n".join(part) + "\n").encode(), references)
         return
     try:
         items = json.loads(text)
@@ -84,7 +111,8 @@ def chunks(path: Path, media_type: str, size: int) -> Iterator[Chunk]:
         raise PushError(f"{path.name} must hold a JSON array of offers.")
     for start in range(0, len(items), size):
         part = items[start : start + size]
-        yield Chunk(start + 1, len(part), json.dumps(part, ensure_ascii=False).encode())
+        body = json.dumps(part, ensure_ascii=False).encode()
+        yield Chunk(start + 1, len(part), body, tuple(_reference_of(item) for item in part))
 
 
 @dataclass(slots=True)
@@ -166,6 +194,26 @@ def template(kind: str) -> str:
     return ",".join(["reference", *(name for name in OfferRow.model_fields if name != "reference")])
 
 
+def _refuse_references_across_chunks(parts: list[Chunk]) -> None:
+    """The server finds a reference repeated within one request; one repeated in two
+    chunks would silently overwrite the first row with the second. Nothing is sent."""
+    first_seen: dict[str, tuple[int, int]] = {}  # reference -> (chunk, file row)
+    repeated = []
+    for number, part in enumerate(parts):
+        for row, reference in enumerate(part.references, start=part.first_row):
+            if reference is None:
+                continue
+            seen = first_seen.setdefault(reference, (number, row))
+            if seen[0] != number:
+                repeated.append(f"rows {seen[1]} and {row} ({reference})")
+    if repeated:
+        shown = "; ".join(repeated[:10]) + ("; …" if len(repeated) > 10 else "")
+        raise PushError(
+            f"references repeated in different chunks: {shown}. Each offer must appear "
+            "once. Nothing was sent."
+        )
+
+
 def push(
     path: Path,
     *,
@@ -185,6 +233,12 @@ def push(
     # offers of the other chunks.
     parts = list(chunks(path, media_type, sys.maxsize if sync else chunk_size))
     total = sum(part.rows for part in parts)
+    if sync and not total:
+        raise PushError(
+            f"{path.name} holds no offer: with --sync that would close all your published "
+            "offers. Nothing was sent."
+        )
+    _refuse_references_across_chunks(parts)
     params = {"mode": mode, "dry_run": str(dry_run).lower(), "sync": str(sync).lower()}
     run = uuid.uuid4().hex[:12]
     totals = Totals()

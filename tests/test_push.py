@@ -1,6 +1,7 @@
 """`vocation push` end to end: a real server, real HTTP, and a connection dropped mid-way."""
 
 import csv
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -183,3 +184,68 @@ async def test_push_clean_file_dry_run_and_template(
     assert await counts(session, organisation) == (3, 3)
     assert bad_key.exit_code == 3
     assert "401" in bad_key.stderr
+
+
+async def test_push_keeps_unicode_line_separators_inside_an_ndjson_line(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    rows = [offer_row(number) for number in (1, 2, 3)]
+    rows[0]["description"] = "Première ligne\u2028seconde ligne\u0085et\u2029une autre."
+    path = tmp_path / "offres.ndjson"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+    with serve(create_app(settings)) as base_url:
+        result = CliRunner().invoke(cli, ["push", str(path), "--api", base_url, "--key", key])
+
+    assert result.exit_code == 0, result.output
+    assert "sent 3/3 rows" in result.stderr
+    assert await counts(session, organisation) == (3, 3)
+    stored = select(Offer.description).where(Offer.reference == "NSP-001")  # type: ignore[arg-type]
+    assert await session.scalar(stored) == rows[0]["description"]
+
+
+async def test_push_refuses_a_reference_repeated_in_two_chunks_and_sends_nothing(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    rows = [offer_row(1), offer_row(2), offer_row(1, title="Le même, plus loin")]
+    path = write_csv(tmp_path / "offres.csv", rows)
+
+    with serve(create_app(settings)) as base_url:
+        split = CliRunner().invoke(
+            cli, ["push", str(path), "--api", base_url, "--key", key, "--chunk-size", "2"]
+        )
+        whole = CliRunner().invoke(
+            cli, ["push", str(path), "--api", base_url, "--key", key, "--mode", "partial"]
+        )
+
+    assert split.exit_code == 3, split.output
+    assert "rows 1 and 3 (NSP-001)" in split.stderr
+    assert "Nothing was sent" in split.stderr
+    # In one chunk the server sees the repeat itself, and reports it as a failed row.
+    assert whole.exit_code == 1, whole.output
+    assert "row 3 (NSP-001) reference: appears twice in this upload" in whole.stdout
+    assert await counts(session, organisation) == (2, 2)
+
+
+async def test_push_stops_before_sending_a_file_that_is_not_utf8_or_empty_with_sync(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    latin = tmp_path / "excel.csv"
+    latin.write_bytes("Référence;Intitulé\nR-1;Juriste\n".encode("cp1252"))
+    empty = tmp_path / "vide.csv"
+    empty.write_text("reference;title;description;contract_type\n")
+
+    with serve(create_app(settings)) as base_url:
+        not_utf8 = CliRunner().invoke(cli, ["push", str(latin), "--api", base_url, "--key", key])
+        no_offer = CliRunner().invoke(
+            cli, ["push", str(empty), "--api", base_url, "--key", key, "--sync"]
+        )
+
+    assert not_utf8.exit_code == 3, not_utf8.output
+    assert "is not UTF-8" in not_utf8.stderr
+    assert no_offer.exit_code == 3, no_offer.output
+    assert "holds no offer" in no_offer.stderr
+    assert await counts(session, organisation) == (0, 0)

@@ -75,6 +75,8 @@ def _as_sqlalchemy_errors(statement: str) -> Iterator[None]:
         raise sa.exc.IntegrityError(statement, None, error) from None
     except sqlite3.OperationalError as error:  # "database is locked": a 503 for the caller
         raise sa.exc.OperationalError(statement, None, error) from None
+    except asyncpg.TransactionRollbackError as error:  # a deadlock: a 409 to retry
+        raise sa.exc.OperationalError(statement, None, error) from None
 
 
 def _processed(

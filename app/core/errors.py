@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
@@ -185,18 +185,29 @@ def _allowed_methods(request: Request) -> list[str]:
     ]
 
 
-def _is_busy(exc: OperationalError) -> bool:
+def _is_busy(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
     return "database is locked" in text or "database is busy" in text
 
 
-async def _operational_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OperationalError)
-    if _is_busy(exc):
+# PostgreSQL aborts one of two transactions that wait for each other (deadlock) or that
+# cannot both be serialised; the other goes on, and the aborted one may simply be retried.
+_RETRY_STATES = {"40P01", "40001"}
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if isinstance(exc, OperationalError) and _is_busy(exc):
         busy = ServiceUnavailable(
             "The database is busy; retry shortly.", headers={"Retry-After": "1"}
         )
         return problem_response(busy.problem(), busy.headers)
+    if getattr(exc.orig, "sqlstate", None) in _RETRY_STATES:
+        crossed = Conflict(
+            "This request crossed another one writing the same rows; send it again.",
+            headers={"Retry-After": "1"},
+        )
+        return problem_response(crossed.problem(), crossed.headers)
     return await _unexpected_error(request, exc)
 
 
@@ -225,7 +236,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(StorageError, _storage_error)
     app.add_exception_handler(Exception, _unexpected_error)
 

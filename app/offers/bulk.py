@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import dialect_of
-from app.core.errors import PayloadTooLarge
+from app.core.errors import PayloadTooLarge, Unprocessable
 from app.offers import bulk_formats, changes, upsert
 from app.offers.bulk_checks import Checked, CheckPool
 from app.offers.upsert import REFERENCE, Outcome, RowError
@@ -28,6 +28,12 @@ BATCH_SIZE = 500
 
 
 _NO_SYNC = "no reference could be read from this row, so sync=true closed no offer"
+_BACK_TO_DRAFT = "this offer is published and cannot go back to draft; close it instead"
+_EMPTY_SYNC = (
+    "This upload holds no offer: with sync=true it would close all your published offers. "
+    "Nothing was written. Check the export that made it; to close offers, send them with "
+    '"status": "closed".'
+)
 
 
 class BulkMode(StrEnum):
@@ -46,7 +52,9 @@ class BulkReport(BaseModel):
     dry_run: bool
     mode: BulkMode
     written: bool = Field(
-        description="False when nothing was written (dry run, or atomic with errors)."
+        description="Whether the upload was applied: false for a dry run, and for "
+        "mode=atomic with errors (nothing written). In mode=partial it is true even when "
+        "every row failed; the counts then say that nothing changed."
     )
     created: int
     updated: int
@@ -73,6 +81,7 @@ class _Run:
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     errors: list[RowError] = field(default_factory=list)
     failed_rows: set[int] = field(default_factory=set)
+    rows: int = 0
     references: set[str] = field(default_factory=set)
     without_reference: list[int] = field(default_factory=list)  # failed rows, by number
     feed: changes.ChangeLog = field(default_factory=changes.ChangeLog)
@@ -104,6 +113,7 @@ def _accept(run: _Run, number: int, checked: Checked) -> tuple[Any, ...] | None:
     assert reference is not None  # a valid row has one
     if checked.organisation is not None and not run.names_organisation(checked.organisation):
         run.fail(RowError(number, reference, "organisation", "not this key's organisation"))
+        run.references.add(reference)  # a failed row: sync must not close the offer it names
         return None
     if reference in run.references:
         run.fail(RowError(number, reference, "reference", "appears twice in this upload"))
@@ -204,6 +214,8 @@ async def _flush(
             plans.append(upsert.plan(number, values, existing.get(reference)))
         except upsert.ClosedOffer:
             run.fail(RowError(number, reference, "status", "this offer is closed and stays so"))
+        except upsert.BackToDraft:
+            run.fail(RowError(number, reference, "status", _BACK_TO_DRAFT))
     for step in plans:
         run.counts[step.outcome] += 1
     if run.writing:
@@ -247,6 +259,7 @@ async def run_upload(
         batches = _checked_batches(rows, checks, media_type, max_rows)
         async with contextlib.aclosing(batches):  # on failure, stops the checks under way
             async for first, checked in batches:
+                run.rows += len(checked)
                 batch = []
                 for number, result in enumerate(checked, start=first):
                     values = _accept(run, number, result)
@@ -257,6 +270,9 @@ async def run_upload(
     except BaseException:
         await writer.cancel()
         raise
+    if sync and not run.rows:
+        # An empty export, more often than a wish to close everything.
+        raise Unprocessable(_EMPTY_SYNC)
     closed = 0
     if sync and run.without_reference:
         # Such a row may name an offer that sync would otherwise close, for good.

@@ -70,7 +70,8 @@ def _refused(raw: dict[str, Any] | bulk_formats.Unreadable) -> Checked:
     if isinstance(raw, bulk_formats.Unreadable):
         return Checked(None, None, None, [(None, raw.message)])
     reference = raw.get("reference")
-    reference = reference if isinstance(reference, str) else None
+    # As Reference reads it: " R-1 " names R-1, which sync must not close.
+    reference = reference.strip() or None if isinstance(reference, str) else None
     try:
         return _accepted(OfferRow.model_validate(raw))
     except ValidationError as error:

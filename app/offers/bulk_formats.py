@@ -14,7 +14,12 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from datetime import date
+from typing import IO, Any, get_args
+
+from pydantic import BaseModel
+
+from app.offers.upsert import OfferRow
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -62,42 +67,96 @@ def header_name(raw: str) -> str:
     return _HEADER_ALIASES.get(name, name)
 
 
-def _cell(value: str | None) -> Any:
-    if value is None:
-        return None
+# A cell may hold at most this much, the bound of one JSON item: csv's own default (128 KiB)
+# would stop the reading in the middle of a row. The limit is the process's, not a reader's.
+_LONGEST_CELL = 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), _LONGEST_CELL))
+# A French spreadsheet writes dates as 31/12/2026.
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+@dataclass(frozen=True, slots=True)
+class CsvFields:
+    """What a CSV's cells become, by the field they fill: spreadsheets say yes and no in
+    French (oui, non) and write dates day first; other fields keep their text."""
+
+    booleans: frozenset[str]
+    dates: frozenset[str]
+
+    @classmethod
+    def of(cls, model: type[BaseModel]) -> "CsvFields":
+        def fields_of(kind: type) -> frozenset[str]:
+            return frozenset(
+                name
+                for name, field in model.model_fields.items()
+                if kind in (field.annotation, *get_args(field.annotation))
+            )
+
+        return cls(booleans=fields_of(bool), dates=fields_of(date))
+
+
+_OFFER_CSV_FIELDS = CsvFields.of(OfferRow)
+
+
+def _cell(name: str, value: str, fields: CsvFields) -> Any:
     value = value.strip()
     if value == "":
         return None
-    return _BOOLEANS.get(value.lower(), value)
+    if name in fields.booleans:
+        return _BOOLEANS.get(value.lower(), value)
+    if name in fields.dates and (day_first := _FRENCH_DATE.fullmatch(value)):
+        day, month, year = day_first.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return value
 
 
-def _csv_rows(source: IO[bytes]) -> Iterator[dict[str, Any] | Unreadable]:
-    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+def _not_utf8(cells: list[str]) -> bool:
+    # Bytes that are not UTF-8 were decoded as lone surrogates (surrogateescape).
     try:
-        header_line = text.readline()
-    except UnicodeDecodeError:
-        raise UploadUnreadable("The CSV is not UTF-8.") from None
+        "".join(cells).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _csv_rows(source: IO[bytes], fields: CsvFields) -> Iterator[dict[str, Any] | Unreadable]:
+    # surrogateescape: a row with bytes that are not UTF-8 is that row's error; the rows
+    # after it are still read.
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    header_line = text.readline()
     if not header_line.strip():
         raise UploadUnreadable("The CSV has no header line naming the offers' fields.")
+    if _not_utf8([header_line]):
+        raise UploadUnreadable("The CSV is not UTF-8.")
     # A spreadsheet saved in French uses ';' (',' is the decimal separator there).
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [header_name(name) for name in next(csv.reader([header_line], delimiter=delimiter))]
-    reader = csv.reader(text, delimiter=delimiter)
-    try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(header):
-                yield Unreadable(f"{len(cells)} cells for {len(header)} columns")
-                continue
+    # strict: a quote left open is an error, not a cell that swallows the rows after it
+    # (and, with sync=true, closes their offers).
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # Where the next row starts is unknown: nothing after it can be trusted.
+            raise UploadUnreadable(f"Row {number + 1} is not CSV: {error}.") from None
+        if not any(cell.strip() for cell in cells):
+            continue
+        number += 1
+        if _not_utf8(cells):
+            yield Unreadable("not UTF-8")
+        elif len(cells) > len(header):
+            yield Unreadable(f"{len(cells)} cells for {len(header)} columns")
+        else:
             # An empty cell is "not given": the field's default applies, as when a JSON
             # row leaves the key out.
-            values = ((name, _cell(cell)) for name, cell in zip(header, cells, strict=False))
+            values = (
+                (name, _cell(name, cell, fields)) for name, cell in zip(header, cells, strict=False)
+            )
             yield {name: value for name, value in values if value is not None}
-    except UnicodeDecodeError:
-        yield Unreadable("not UTF-8")
-    except csv.Error as error:
-        yield Unreadable(f"not CSV: {error}")
 
 
 def json_value(data: bytes, media_type: str) -> "dict[str, Any] | Unreadable":
@@ -122,12 +181,21 @@ what could not be read."""
 
 
 def _ndjson_rows(source: IO[bytes]) -> Iterator[Row]:
+    number = 0
     first = True
-    for line in source:
+    # A line is read up to the bound of one offer, never whole whatever its length.
+    while line := source.readline(LONGEST_ITEM + 1):
         if first:
             line, first = line.removeprefix(codecs.BOM_UTF8), False
-        if line.strip():
-            yield line
+        if not line.strip():
+            continue
+        number += 1
+        if len(line) > LONGEST_ITEM:
+            raise UploadUnreadable(
+                f"Row {number} is over {LONGEST_ITEM // (1024 * 1024)} MiB: one offer may "
+                "take at most that much JSON."
+            )
+        yield line
 
 
 # Reading a JSON array without building its items: each item's text is cut out and handed
@@ -270,7 +338,7 @@ def _broken(why: str) -> UploadUnreadable:
 
 def rows(source: IO[bytes], media_type: str) -> Iterator[Row]:
     if media_type == CSV:
-        return _csv_rows(source)
+        return _csv_rows(source, _OFFER_CSV_FIELDS)
     if media_type == NDJSON:
         return _ndjson_rows(source)
     return iter(_JsonArray(source))

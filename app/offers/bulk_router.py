@@ -47,7 +47,16 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
         "from 1 in every format (a CSV's header line is not a row).",
         "content": {
             bulk_formats.JSON: {
-                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/OfferUpsert"}}
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        # A row is the PUT's body, with its reference required.
+                        "allOf": [
+                            {"$ref": "#/components/schemas/OfferUpsert"},
+                            {"required": ["reference"]},
+                        ]
+                    },
+                }
             },
             bulk_formats.NDJSON: {
                 "schema": {"type": "string", "description": "One offer object per line."}
@@ -57,8 +66,9 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "description": "UTF-8, with or without BOM; `,` or `;`. The header names "
                     "the offers' fields (accents and case ignored; French names such as "
-                    "`intitulé`, `ville`, `date limite` accepted). Empty cells are null; "
-                    "`oui`/`non` are booleans.",
+                    "`intitulé`, `ville`, `date limite` accepted). An empty cell is not given "
+                    "(the field's default applies); `oui`/`non` in yes-or-no columns; dates "
+                    "as `2026-12-31` or `31/12/2026`.",
                 }
             },
         },
@@ -90,11 +100,21 @@ def upload_fingerprint(
 
 
 def _media_type(request: Request) -> str:
-    declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    declared, *parameters = request.headers.get("content-type", "").lower().split(";")
+    declared = declared.strip()
     if declared not in bulk_formats.MEDIA_TYPES:
         raise UnsupportedMediaType(
             "Send the offers as application/json (an array), application/x-ndjson or text/csv."
         )
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"')
+        if name.strip() == "charset" and charset not in {"utf-8", "utf8"}:
+            # Read as UTF-8, such a body would fail row by row; better to say so once.
+            raise UnsupportedMediaType(
+                f"The offers must be UTF-8, not {charset} (a spreadsheet saves them as "
+                "« CSV UTF-8 »)."
+            )
     return declared
 
 
@@ -107,11 +127,12 @@ def _media_type(request: Request) -> str:
     "`mode=atomic` (default) writes every row or none (422 when a row fails); "
     "`mode=partial` writes the valid rows and reports the others. `dry_run=true` checks "
     "and reports, writing nothing. `sync=true` closes the organisation's published offers "
-    "that the upload does not name. With `Idempotency-Key`, a retry replays the first "
-    "answer and writes nothing more; the same key with another body is 422; while the "
-    "first is still running, 409 with `Retry-After`. At most `VOCATION_BULK_MAX_ROWS` "
+    "that the upload does not name (an upload with no row is then refused, 422). With "
+    "`Idempotency-Key`, a retry replays the first answer and writes nothing more; the same "
+    "key with another body is 422; while the first is still running, 409 with "
+    "`Retry-After`. At most `VOCATION_BULK_MAX_ROWS` "
     "rows (10,000) and `VOCATION_BULK_MAX_BYTES` (64 MiB): above, 413 and nothing written.",
-    responses=problem_responses(401, 403, 409, 413, 415, 422),
+    responses=problem_responses(401, 403, 409, 413, 415, 422, 503),
     openapi_extra=_UPLOAD_SCHEMA,
 )
 async def upload_offers(
@@ -218,9 +239,13 @@ def _atomic_failure(report: bulk.BulkReport) -> str:
     description="The body is the whole offer. Created (201, `Location`) when the reference "
     "is new; replaced (200) when it differs; left alone (200, same `ETag`, no change-feed "
     "entry) when it is the same. `status` defaults to `published`. With `If-Match`, "
-    "refused with 412 when the offer changed since that ETag. A closed offer stays closed "
-    "(409).",
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 422),
+    "refused with 412 when the offer changed since that ETag (without it, 409 and "
+    "`Retry-After` when another writer came in between). A closed offer stays closed, "
+    "and a published one cannot go back to draft (409).",
+    responses={
+        201: {"model": OfferPublic, "description": "Created."},
+        **problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
+    },
 )
 async def put_offer(
     request: Request,
@@ -258,6 +283,8 @@ async def put_offer(
         step = upsert.plan(1, upsert.stored_values(row), existing)
     except upsert.ClosedOffer:
         raise Conflict("This offer is closed; closed offers are kept as they were.") from None
+    except upsert.BackToDraft:
+        raise Conflict("An offer goes draft → published → closed; not published → draft.") from None
     if step.outcome != Outcome.unchanged:
         try:
             feed = await upsert.write(session, organisation.id, [step])
@@ -269,7 +296,12 @@ async def put_offer(
             raise Conflict("Another request created this reference at the same time.") from None
         except upsert.LostRace:
             await session.rollback()
-            raise PreconditionFailed("The offer changed meanwhile: send it again.") from None
+            if request.headers.get("if-match") is not None:
+                raise PreconditionFailed("The offer changed meanwhile: send it again.") from None
+            # No precondition was asked for: another writer came in between, so retry.
+            raise Conflict(
+                "The offer changed meanwhile: send it again.", headers={"Retry-After": "1"}
+            ) from None
     public = await service.read_after_write(session, step.offer_id, day)
     created = step.outcome == Outcome.created
     headers = {"Location": str(request.url_for("get_offer", offer_id=step.offer_id))}

@@ -5,6 +5,7 @@ the second time (no new version, no change-feed entry)."""
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
 from typing import Any
@@ -88,8 +89,17 @@ class Plan:
         return str(self.values[_STATUS])
 
 
-class ClosedOffer(Exception):
+class StatusRefused(Exception):
+    """The row asks for a status its offer cannot go to (draft → published → closed)."""
+
+
+class ClosedOffer(StatusRefused):
     """A closed offer stays as it was; its reference cannot bring it back."""
+
+
+class BackToDraft(StatusRefused):
+    """A published offer cannot become a draft again: partners' mirrors, which follow the
+    change feed, would keep it. Closing it is the way out."""
 
 
 stored_values = attrgetter(*STORED_FIELDS)
@@ -107,6 +117,8 @@ def plan(number: int, values: tuple[Any, ...], existing: Mapping[str, Any] | Non
         return Plan(number, reference, Outcome.unchanged, existing["id"], ())
     if existing["status"] == OfferStatus.closed:
         raise ClosedOffer
+    if existing["status"] == OfferStatus.published and values[_STATUS] == OfferStatus.draft:
+        raise BackToDraft
     return Plan(
         number,
         reference,
@@ -151,6 +163,10 @@ _CREATED_COLUMNS = [*STORED_FIELDS, "id", "organisation_id", "published_at",
                     "closed_at", "created_at", "updated_at", "version"]  # fmt: skip
 
 
+def _by_offer_id(step: Plan) -> int:
+    return step.offer_id.int
+
+
 async def write(
     session: AsyncSession, organisation_id: uuid.UUID, plans: Iterable[Plan]
 ) -> FeedEntries:
@@ -160,6 +176,7 @@ async def write(
     is commit order); the caller also indexes them, or queues them for indexing."""
     now = utcnow()
     creations: list[list[Any]] = []
+    updates: list[Plan] = []
     feed: FeedEntries = []
     for step in plans:
         if step.outcome == Outcome.unchanged:
@@ -171,22 +188,32 @@ async def write(
             closed_at = now if status == OfferStatus.closed else None
             created = (step.offer_id, organisation_id, published_at, closed_at, now, now, 1)
             creations.append([*step.values, *created])
-            continue
-        values = dict(zip(STORED_FIELDS, step.values, strict=True))
-        values.update(updated_at=now, version=step.version + 1)
-        if status != OfferStatus.draft and step.before == OfferStatus.draft:
-            values["published_at"] = now
-        if status == OfferStatus.closed:
-            values["closed_at"] = now
-        result = await session.execute(
-            offers.update()
-            .where(offers.c.id == step.offer_id, offers.c.version == step.version)
-            .values(**values)
-        )
-        if getattr(result, "rowcount", 1) != 1:
-            raise LostRace
+        else:
+            updates.append(step)
+    # In the order of the offers' ids: two uploads that update the same offers, listed in
+    # other orders, then wait for each other instead of deadlocking. Across batches they
+    # still can; PostgreSQL then aborts one, which answers 409 (retry).
+    for step in sorted(updates, key=_by_offer_id):
+        await _update(session, step, now)
     await insert_rows(session, offers, _CREATED_COLUMNS, creations)
     return feed
+
+
+async def _update(session: AsyncSession, step: Plan, now: datetime) -> None:
+    status = step.status
+    values = dict(zip(STORED_FIELDS, step.values, strict=True))
+    values.update(updated_at=now, version=step.version + 1)
+    if status != OfferStatus.draft and step.before == OfferStatus.draft:
+        values["published_at"] = now
+    if status == OfferStatus.closed:
+        values["closed_at"] = now
+    result = await session.execute(
+        offers.update()
+        .where(offers.c.id == step.offer_id, offers.c.version == step.version)
+        .values(**values)
+    )
+    if getattr(result, "rowcount", 1) != 1:
+        raise LostRace
 
 
 async def close_absent(
@@ -203,7 +230,8 @@ async def close_absent(
             )
         )
     ).all()
-    absent = [row for row in rows if row.reference not in kept]
+    # In the order of their ids, as updates are written (see write).
+    absent = sorted((row for row in rows if row.reference not in kept), key=lambda row: row.id.int)
     feed: FeedEntries = [(row.id, changes.Change.closed) for row in absent]
     if dry_run or not absent:
         return feed
