@@ -64,13 +64,18 @@ def _ndjson_reference(line: str) -> str | None:
 def _csv_chunks(text: str, size: int) -> Iterator[Chunk]:
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        raise PushError("The CSV file is empty.")
+    # Strict, as the server reads: rewritten into chunks, a quote left open would otherwise
+    # reach the server well quoted, with the rows after it inside one cell.
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise PushError("The CSV file is empty.")
+        rows = [cells for cells in reader if any(cell.strip() for cell in cells)]
+    except csv.Error as error:
+        raise PushError(f"line {reader.line_num} of the file is not CSV: {error}") from None
     names = [header_name(name) for name in header]
     column = names.index("reference") if "reference" in names else None
-    rows = [cells for cells in reader if any(cell.strip() for cell in cells)]
     for start in range(0, len(rows), size):
         part = rows[start : start + size]
         out = io.StringIO()
@@ -166,7 +171,12 @@ def send_chunk(
                 return body  # a report: 200, or 422 when an atomic chunk had bad rows
             if response.status_code not in _RETRYABLE:
                 detail = (body or {}).get("detail") or response.text[:200]
-                raise PushError(f"the server answered {response.status_code}: {detail}")
+                # A row the server names is counted within the chunk.
+                raise PushError(
+                    f"rows {chunk.first_row}–{chunk.first_row + chunk.rows - 1} of the file "
+                    f"(a chunk; the server counts its rows from 1): the server answered "
+                    f"{response.status_code}: {detail}"
+                )
             problem = f"the server answered {response.status_code}"
         if attempt == retries:
             raise PushError(f"{problem}; gave up after {retries + 1} tries")

@@ -20,7 +20,7 @@ from app.main import create_app
 from app.offers.changes import OfferChange
 from app.offers.models import Offer
 from app.organisations.models import Organisation
-from tests.factories import make_key, make_organisation
+from tests.factories import make_key, make_offer, make_organisation
 from tests.live_server import serve
 
 
@@ -249,3 +249,36 @@ async def test_push_stops_before_sending_a_file_that_is_not_utf8_or_empty_with_s
     assert no_offer.exit_code == 3, no_offer.output
     assert "holds no offer" in no_offer.stderr
     assert await counts(session, organisation) == (0, 0)
+
+
+async def test_push_reads_the_csv_as_strictly_as_the_server_and_names_file_rows(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    await make_offer(session, organisation, reference="NSP-002", status="published")
+    open_quote = tmp_path / "ouverte.csv"
+    open_quote.write_text(
+        "reference;title;contract_type;duration_months;description\n"
+        'NSP-001;Chargé·e 1;cdd;12;"Préfigurer un institut.\n'
+        "NSP-002;Chargé·e 2;cdd;12;Préfigurer un institut.\n"
+    )
+    huge = tmp_path / "enorme.ndjson"
+    rows = [offer_row(1), offer_row(2), offer_row(3, description="x" * (1024 * 1024))]
+    huge.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+    with serve(create_app(settings)) as base_url:
+        quoted = CliRunner().invoke(
+            cli, ["push", str(open_quote), "--api", base_url, "--key", key, "--sync"]
+        )
+        assert await counts(session, organisation) == (1, 0)  # nothing of the CSV was sent
+        chunked = CliRunner().invoke(
+            cli, ["push", str(huge), "--api", base_url, "--key", key, "--chunk-size", "2"]
+        )
+
+    assert quoted.exit_code == 3, quoted.output
+    assert "of the file is not CSV: unexpected end of data" in quoted.stderr
+    assert chunked.exit_code == 3, chunked.output
+    assert "rows 3–3 of the file" in chunked.stderr
+    assert "Row 1 is over 1 MiB" in chunked.stderr
+    # The NDJSON's first chunk went through: NSP-001 created, NSP-002 updated.
+    assert await counts(session, organisation) == (2, 2)

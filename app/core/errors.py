@@ -208,7 +208,8 @@ async def _database_error(request: Request, exc: Exception) -> Response:
             headers={"Retry-After": "1"},
         )
         return problem_response(crossed.problem(), crossed.headers)
-    return await _unexpected_error(request, exc)
+    # Anything else is a bug: on to the server's own handler, which logs its traceback.
+    raise exc
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -120,8 +120,8 @@ def _not_utf8(cells: list[str]) -> bool:
 
 
 def _csv_rows(source: IO[bytes], fields: CsvFields) -> Iterator[dict[str, Any] | Unreadable]:
-    # surrogateescape: a row with bytes that are not UTF-8 is that row's error; the rows
-    # after it are still read.
+    # surrogateescape: bytes that are not UTF-8 are found in the row that holds them, and
+    # that row is named (a strict decoder fails on a whole block of the file).
     text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="surrogateescape", newline="")
     header_line = text.readline()
     if not header_line.strip():
@@ -147,8 +147,12 @@ def _csv_rows(source: IO[bytes], fields: CsvFields) -> Iterator[dict[str, Any] |
             continue
         number += 1
         if _not_utf8(cells):
-            yield Unreadable("not UTF-8")
-        elif len(cells) > len(header):
+            # A file has one encoding: read as UTF-8, a Windows-1252 export would lose only
+            # its rows with accents, and be half written.
+            raise UploadUnreadable(
+                f"The CSV is not UTF-8 (row {number}): save it as « CSV UTF-8 »."
+            )
+        if len(cells) > len(header):
             yield Unreadable(f"{len(cells)} cells for {len(header)} columns")
         else:
             # An empty cell is "not given": the field's default applies, as when a JSON

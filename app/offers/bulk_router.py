@@ -99,6 +99,10 @@ def upload_fingerprint(
     return idempotency.fingerprint([body_hash, media_type, mode.value, dry_run, sync])
 
 
+# ASCII is UTF-8 too.
+_UTF8_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
+
+
 def _media_type(request: Request) -> str:
     declared, *parameters = request.headers.get("content-type", "").lower().split(";")
     declared = declared.strip()
@@ -109,7 +113,7 @@ def _media_type(request: Request) -> str:
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         charset = value.strip().strip('"')
-        if name.strip() == "charset" and charset not in {"utf-8", "utf8"}:
+        if name.strip() == "charset" and charset not in _UTF8_CHARSETS:
             # Read as UTF-8, such a body would fail row by row; better to say so once.
             raise UnsupportedMediaType(
                 f"The offers must be UTF-8, not {charset} (a spreadsheet saves them as "

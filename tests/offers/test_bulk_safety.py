@@ -45,34 +45,20 @@ async def statuses(session: AsyncSession, labo: Organisation) -> dict[str, str]:
 # Reading a CSV ----------------------------------------------------------------------------
 
 
-async def test_a_csv_row_that_is_not_utf8_fails_alone_and_the_rows_after_it_are_read(
-    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
+@pytest.mark.parametrize("mode", ["atomic", "partial"])
+async def test_a_csv_that_is_not_utf8_is_refused_whole_naming_its_first_such_row(
+    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str, mode: str
 ) -> None:
+    # A Windows-1252 export with an ASCII header: its first accent is past the decoder's
+    # first 8 KiB block, and rows without accents must not be written alone.
     lines = [csv_line(number) for number in range(1, 201)]
-    lines[149] = csv_line(150, "Café")  # past the decoder's first 8 KiB block
-    body = (HEADER + "".join(lines)).encode().replace("Café".encode(), b"Caf\xe9")
+    lines[149] = csv_line(150, "Café")
+    body = (HEADER + "".join(lines)).encode().replace("Café".encode(), "Café".encode("cp1252"))
 
-    partial = await upload(client, key, body, CSV, mode="partial")
+    response = await upload(client, key, body, CSV, mode=mode)
 
-    report = partial.json()
-    assert partial.status_code == 200, partial.text
-    assert (report["created"], report["failed"]) == (199, 1)
-    assert report["errors"] == [
-        {"row": 150, "reference": None, "field": None, "message": "not UTF-8"}
-    ]
-    assert len(await stored(session, labo)) == 199
-
-
-async def test_a_csv_row_that_is_not_utf8_makes_an_atomic_upload_name_it(
-    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
-) -> None:
-    lines = [csv_line(number) for number in range(1, 201)]
-    body = (HEADER + "".join(lines)).encode().replace(b"R-0150;", b"R-0150\xff;")
-
-    atomic = await upload(client, key, body, CSV)
-
-    assert atomic.status_code == 422
-    assert [error["row"] for error in atomic.json()["errors"]] == [150]
+    assert response.status_code == 422
+    assert response.json()["detail"] == "The CSV is not UTF-8 (row 150): save it as « CSV UTF-8 »."
     assert await stored(session, labo) == {}
 
 
@@ -103,17 +89,21 @@ async def test_a_quote_left_open_refuses_the_csv_and_sync_closes_nothing(
     assert await statuses(session, labo) == unchanged
 
 
-async def test_a_body_declared_in_another_charset_than_utf8_is_refused_at_once(
+async def test_a_body_declared_in_a_charset_other_than_utf8_is_refused_at_once(
     client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
 ) -> None:
     body = (HEADER + csv_line(1)).encode("cp1252")
 
     latin = await upload(client, key, body, "text/csv; charset=windows-1252")
     utf8 = await upload(client, key, (HEADER + csv_line(1)).encode(), 'text/csv; charset="UTF-8"')
+    ascii_ = await upload(
+        client, key, (HEADER + csv_line(2)).encode(), "text/csv; charset=us-ascii"
+    )
 
     assert latin.status_code == 415
     assert "must be UTF-8, not windows-1252" in latin.json()["detail"]
     assert utf8.status_code == 200, utf8.text
+    assert ascii_.status_code == 200, ascii_.text
 
 
 async def test_yes_and_no_words_and_french_dates_are_read_only_in_their_columns(
@@ -203,6 +193,22 @@ async def test_an_ndjson_line_over_the_bound_of_one_offer_is_refused_without_rea
     assert response.status_code == 422
     assert response.json()["detail"].startswith("Row 2 is over 1 MiB")
     assert await stored(session, labo) == {}
+
+
+async def test_rows_whose_references_cannot_be_references_make_sync_close_nothing(
+    client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
+) -> None:
+    await published(session, labo, 1, 2)
+    rows = [row(1, reference="OFFRE 1"), row(2, reference="OFFRE 2")]
+
+    response = await upload(client, key, rows, sync=True, mode="partial")
+
+    report = response.json()
+    assert (report["failed"], report["closed"]) == (2, 0)
+    assert {error["message"] for error in report["errors"] if error["field"] == "reference"} >= {
+        "no reference could be read from this row, so sync=true closed no offer"
+    }
+    assert await statuses(session, labo) == {"R-0001": "published", "R-0002": "published"}
 
 
 # Status ---------------------------------------------------------------------------------
