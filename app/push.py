@@ -171,12 +171,12 @@ def send_chunk(
                 return body  # a report: 200, or 422 when an atomic chunk had bad rows
             if response.status_code not in _RETRYABLE:
                 detail = (body or {}).get("detail") or response.text[:200]
-                # A row the server names is counted within the chunk.
-                raise PushError(
-                    f"rows {chunk.first_row}–{chunk.first_row + chunk.rows - 1} of the file "
-                    f"(a chunk; the server counts its rows from 1): the server answered "
-                    f"{response.status_code}: {detail}"
-                )
+                where = ""
+                if response.status_code in {413, 422}:
+                    # About the chunk's rows, which the server counts from 1.
+                    last = chunk.first_row + chunk.rows - 1
+                    where = f"rows {chunk.first_row}–{last} of the file (one chunk): "
+                raise PushError(f"{where}the server answered {response.status_code}: {detail}")
             problem = f"the server answered {response.status_code}"
         if attempt == retries:
             raise PushError(f"{problem}; gave up after {retries + 1} tries")
