@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from app.offers.bulk_formats import header_name
+from app.offers.bulk_formats import csv_delimiter, header_name
 from app.offers.upsert import OfferRow
 
 CSV, NDJSON, JSON = "text/csv", "application/x-ndjson", "application/json"
@@ -49,9 +49,12 @@ def media_type_of(path: Path) -> str:
     raise PushError(f"{path.name}: use a .csv, .ndjson (.jsonl) or .json file.")
 
 
+def _reference(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def _reference_of(item: Any) -> str | None:
-    reference = item.get("reference") if isinstance(item, dict) else None
-    return reference.strip() or None if isinstance(reference, str) else None
+    return _reference(item.get("reference")) if isinstance(item, dict) else None
 
 
 def _ndjson_reference(line: str) -> str | None:
@@ -62,8 +65,7 @@ def _ndjson_reference(line: str) -> str | None:
 
 
 def _csv_chunks(text: str, size: int) -> Iterator[Chunk]:
-    header_line = text.split("\n", 1)[0]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    delimiter = csv_delimiter(text.split("\n", 1)[0])
     # Strict, as the server reads: rewritten into chunks, a quote left open would otherwise
     # reach the server well quoted, with the rows after it inside one cell.
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
@@ -83,7 +85,7 @@ def _csv_chunks(text: str, size: int) -> Iterator[Chunk]:
         writer.writerow(header)
         writer.writerows(part)
         references = tuple(
-            cells[column].strip() or None if column is not None and column < len(cells) else None
+            _reference(cells[column]) if column is not None and column < len(cells) else None
             for cells in part
         )
         yield Chunk(start + 1, len(part), out.getvalue().encode(), references)

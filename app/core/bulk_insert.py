@@ -73,9 +73,8 @@ def _as_sqlalchemy_errors(statement: str) -> Iterator[None]:
         yield
     except (asyncpg.IntegrityConstraintViolationError, sqlite3.IntegrityError) as error:
         raise sa.exc.IntegrityError(statement, None, error) from None
-    except sqlite3.OperationalError as error:  # "database is locked": a 503 for the caller
-        raise sa.exc.OperationalError(statement, None, error) from None
-    except asyncpg.TransactionRollbackError as error:  # a deadlock: a 409 to retry
+    # "database is locked" (a 503 for the caller), a deadlock (a 409 to retry).
+    except (sqlite3.OperationalError, asyncpg.TransactionRollbackError) as error:
         raise sa.exc.OperationalError(statement, None, error) from None
 
 

@@ -67,15 +67,10 @@ Slug = Annotated[
     str,
     StringConstraints(min_length=2, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
 ]
-REFERENCE_PATTERN = r"^[A-Za-z0-9._:/-]+$"
-REFERENCE_LENGTH = 100
 Reference = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True,
-        min_length=1,
-        max_length=REFERENCE_LENGTH,
-        pattern=REFERENCE_PATTERN,
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$"
     ),
 ]
 # An organisation is named by its UUID or its slug: letters, digits and hyphens either way.

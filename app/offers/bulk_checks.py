@@ -15,7 +15,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -24,9 +23,9 @@ from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
 from typing import Any, NamedTuple, get_args
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from app.core.fields import REFERENCE_LENGTH, REFERENCE_PATTERN
+from app.core.fields import Reference
 from app.offers import bulk_formats
 from app.offers.upsert import STORED_FIELDS, OfferRow, row_errors, stored_values
 
@@ -68,20 +67,22 @@ def _accepted(row: OfferRow) -> Checked:
     return Checked(tuple(values), row.reference, row.organisation, [])
 
 
-_REFERENCE = re.compile(REFERENCE_PATTERN)
+_REFERENCE = TypeAdapter(Reference)
+
+
+def _reference_of(raw: dict[str, Any]) -> str | None:
+    """The row's reference as Reference reads it (" R-1 " names R-1, which sync must not
+    close); None when it cannot be one: such a row names no offer."""
+    try:
+        return _REFERENCE.validate_python(raw.get("reference"))
+    except ValidationError:
+        return None
 
 
 def _refused(raw: dict[str, Any] | bulk_formats.Unreadable) -> Checked:
     if isinstance(raw, bulk_formats.Unreadable):
         return Checked(None, None, None, [(None, raw.message)])
-    reference = raw.get("reference")
-    # As Reference reads it: " R-1 " names R-1, which sync must not close. A text that
-    # cannot be a reference names no offer: the row counts as one without a reference.
-    reference = reference.strip() if isinstance(reference, str) else None
-    if reference is not None and not (
-        _REFERENCE.fullmatch(reference) and len(reference) <= REFERENCE_LENGTH
-    ):
-        reference = None
+    reference = _reference_of(raw)
     try:
         return _accepted(OfferRow.model_validate(raw))
     except ValidationError as error:

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any, get_args
 
-from pydantic import BaseModel
-
 from app.offers.upsert import OfferRow
 
 JSON = "application/json"
@@ -75,36 +73,32 @@ csv.field_size_limit(max(csv.field_size_limit(), _LONGEST_CELL))
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
-@dataclass(frozen=True, slots=True)
-class CsvFields:
-    """What a CSV's cells become, by the field they fill: spreadsheets say yes and no in
-    French (oui, non) and write dates day first; other fields keep their text."""
-
-    booleans: frozenset[str]
-    dates: frozenset[str]
-
-    @classmethod
-    def of(cls, model: type[BaseModel]) -> "CsvFields":
-        def fields_of(kind: type) -> frozenset[str]:
-            return frozenset(
-                name
-                for name, field in model.model_fields.items()
-                if kind in (field.annotation, *get_args(field.annotation))
-            )
-
-        return cls(booleans=fields_of(bool), dates=fields_of(date))
+def _fields_of(kind: type) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, field in OfferRow.model_fields.items()
+        if kind in (field.annotation, *get_args(field.annotation))
+    )
 
 
-_OFFER_CSV_FIELDS = CsvFields.of(OfferRow)
+# A cell becomes what its field takes: spreadsheets say yes and no in French (oui, non)
+# and write dates day first; other fields keep their text.
+_BOOLEAN_FIELDS = _fields_of(bool)
+_DATE_FIELDS = _fields_of(date)
 
 
-def _cell(name: str, value: str, fields: CsvFields) -> Any:
+def csv_delimiter(header_line: str) -> str:
+    # A spreadsheet saved in French uses ';' (',' is the decimal separator there).
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _cell(name: str, value: str) -> Any:
     value = value.strip()
     if value == "":
         return None
-    if name in fields.booleans:
+    if name in _BOOLEAN_FIELDS:
         return _BOOLEANS.get(value.lower(), value)
-    if name in fields.dates and (day_first := _FRENCH_DATE.fullmatch(value)):
+    if name in _DATE_FIELDS and (day_first := _FRENCH_DATE.fullmatch(value)):
         day, month, year = day_first.groups()
         return f"{year}-{int(month):02d}-{int(day):02d}"
     return value
@@ -119,7 +113,7 @@ def _not_utf8(cells: list[str]) -> bool:
     return False
 
 
-def _csv_rows(source: IO[bytes], fields: CsvFields) -> Iterator[dict[str, Any] | Unreadable]:
+def _csv_rows(source: IO[bytes]) -> Iterator[dict[str, Any] | Unreadable]:
     # surrogateescape: bytes that are not UTF-8 are found in the row that holds them, and
     # that row is named (a strict decoder fails on a whole block of the file).
     text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -128,8 +122,7 @@ def _csv_rows(source: IO[bytes], fields: CsvFields) -> Iterator[dict[str, Any] |
         raise UploadUnreadable("The CSV has no header line naming the offers' fields.")
     if _not_utf8([header_line]):
         raise UploadUnreadable("The CSV is not UTF-8.")
-    # A spreadsheet saved in French uses ';' (',' is the decimal separator there).
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    delimiter = csv_delimiter(header_line)
     header = [header_name(name) for name in next(csv.reader([header_line], delimiter=delimiter))]
     # strict: a quote left open is an error, not a cell that swallows the rows after it
     # (and, with sync=true, closes their offers).
@@ -157,9 +150,7 @@ def _csv_rows(source: IO[bytes], fields: CsvFields) -> Iterator[dict[str, Any] |
         else:
             # An empty cell is "not given": the field's default applies, as when a JSON
             # row leaves the key out.
-            values = (
-                (name, _cell(name, cell, fields)) for name, cell in zip(header, cells, strict=False)
-            )
+            values = ((name, _cell(name, cell)) for name, cell in zip(header, cells, strict=False))
             yield {name: value for name, value in values if value is not None}
 
 
@@ -342,7 +333,7 @@ def _broken(why: str) -> UploadUnreadable:
 
 def rows(source: IO[bytes], media_type: str) -> Iterator[Row]:
     if media_type == CSV:
-        return _csv_rows(source, _OFFER_CSV_FIELDS)
+        return _csv_rows(source)
     if media_type == NDJSON:
         return _ndjson_rows(source)
     return iter(_JsonArray(source))

@@ -69,6 +69,12 @@ _TRANSITIONS = {
 }
 
 
+def may_become(current: str, requested: str) -> bool:
+    """Whether an offer's status may go from ``current`` to ``requested``: draft →
+    published → closed, never backwards."""
+    return current == requested or (OfferStatus(current), OfferStatus(requested)) in _TRANSITIONS
+
+
 def effective_status(status: str, deadline: date | None, today: date) -> OfferStatus:
     if status == OfferStatus.published and deadline is not None and deadline < today:
         return OfferStatus.closed
@@ -198,7 +204,7 @@ async def load_for_write(session: AsyncSession, principal: Principal, offer_id: 
 def _next_status(current: str, requested: OfferStatus | None) -> str:
     if requested is None or requested == current:
         return current
-    if (OfferStatus(current), requested) not in _TRANSITIONS:
+    if not may_become(current, requested):
         raise Conflict(f"An offer goes draft → published → closed; not {current} → {requested}.")
     return requested.value
 

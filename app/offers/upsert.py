@@ -21,6 +21,7 @@ from app.core.fields import Reference, message_of
 from app.core.types import utcnow
 from app.offers import changes
 from app.offers.models import Offer, OfferFields
+from app.offers.service import may_become
 from app.referentials.enums import OfferStatus
 
 offers = Offer.__table__  # type: ignore[attr-defined]
@@ -89,17 +90,13 @@ class Plan:
         return str(self.values[_STATUS])
 
 
-class StatusRefused(Exception):
-    """The row asks for a status its offer cannot go to (draft → published → closed)."""
-
-
-class ClosedOffer(StatusRefused):
+class ClosedOffer(Exception):
     """A closed offer stays as it was; its reference cannot bring it back."""
 
 
-class BackToDraft(StatusRefused):
-    """A published offer cannot become a draft again: partners' mirrors, which follow the
-    change feed, would keep it. Closing it is the way out."""
+class BackToDraft(Exception):
+    """A published offer cannot become a draft again (service.may_become): partners'
+    mirrors, which follow the change feed, would keep it. Closing it is the way out."""
 
 
 stored_values = attrgetter(*STORED_FIELDS)
@@ -117,8 +114,8 @@ def plan(number: int, values: tuple[Any, ...], existing: Mapping[str, Any] | Non
         return Plan(number, reference, Outcome.unchanged, existing["id"], ())
     if existing["status"] == OfferStatus.closed:
         raise ClosedOffer
-    if existing["status"] == OfferStatus.published and values[_STATUS] == OfferStatus.draft:
-        raise BackToDraft
+    if not may_become(existing["status"], values[_STATUS]):
+        raise BackToDraft  # the only move left that the rule refuses
     return Plan(
         number,
         reference,

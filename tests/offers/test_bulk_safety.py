@@ -3,6 +3,8 @@ do to a recruiter's offers (found in review), on both engines."""
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -250,12 +252,19 @@ async def test_a_published_offer_does_not_go_back_to_draft_by_upload_or_put(
 # Crossing writers (PostgreSQL's row locks) ----------------------------------------------
 
 
-async def _other_writer(database_url: str) -> asyncpg.Connection:
+@asynccontextmanager
+async def other_writer(database_url: str) -> AsyncIterator[tuple[asyncpg.Connection, Any]]:
+    """Another client's connection, in a transaction the caller commits or rolls back."""
     url = make_url(database_url)
     connection: asyncpg.Connection = await asyncpg.connect(
         host=url.host, port=url.port, user=url.username, database=url.database
     )
-    return connection
+    try:
+        writing = connection.transaction()
+        await writing.start()
+        yield connection, writing
+    finally:
+        await connection.close()
 
 
 @pytest.mark.skipif(engine_name() != "postgres", reason="PostgreSQL's row locks")
@@ -267,10 +276,7 @@ async def test_a_put_crossed_by_another_writer_without_if_match_is_a_409_to_retr
     database_url: str,
 ) -> None:
     assert (await upload(client, key, [row(1)])).status_code == 200
-    other = await _other_writer(database_url)
-    try:
-        writing = other.transaction()
-        await writing.start()
+    async with other_writer(database_url) as (other, writing):
         await other.execute(
             "UPDATE offer SET title = 'Autre', version = version + 1 WHERE reference = 'LABO-0001'"
         )
@@ -284,8 +290,6 @@ async def test_a_put_crossed_by_another_writer_without_if_match_is_a_409_to_retr
         await asyncio.sleep(0.5)  # the PUT now waits for the other writer's row lock
         await writing.commit()
         response = await put
-    finally:
-        await other.close()
 
     assert response.status_code == 409, response.text
     assert response.headers["Retry-After"] == "1"
@@ -300,14 +304,8 @@ async def test_an_upload_in_a_deadlock_answers_409_to_retry_not_500(
     database_url: str,
 ) -> None:
     assert (await upload(client, key, [row(1), row(2)])).status_code == 200
-    ids = sorted(
-        (await session.execute(select(Offer.id, Offer.reference))).all(), key=lambda pair: pair[0]
-    )
-    (first_id, _), (last_id, _) = ids
-    other = await _other_writer(database_url)
-    try:
-        writing = other.transaction()
-        await writing.start()
+    first_id, last_id = (await session.execute(select(Offer.id).order_by(Offer.id))).scalars()
+    async with other_writer(database_url) as (other, writing):
         # The other writer holds the offer the upload updates last...
         await other.execute("UPDATE offer SET title = 'Autre' WHERE id = $1", last_id)
         changed = [row(1, title="Nouveau titre 1"), row(2, title="Nouveau titre 2")]
@@ -318,8 +316,6 @@ async def test_an_upload_in_a_deadlock_answers_409_to_retry_not_500(
         await other.execute("UPDATE offer SET title = 'Autre' WHERE id = $1", first_id)
         response = await uploading
         await writing.rollback()
-    finally:
-        await other.close()
 
     assert response.status_code == 409, response.text
     assert response.headers["Retry-After"] == "1"
