@@ -4,6 +4,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -19,7 +20,8 @@ from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
 from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
-from app.offers.bulk_checks import shared_pool
+from app.offers.bulk.checks import shared_pool
+from app.offers.expiry import ExpiryWorker
 from app.search.queue import SearchWorker
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
@@ -67,13 +69,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     search_worker = SearchWorker(database, settings.search_poll_seconds)
+    expiry_worker = ExpiryWorker(
+        database, ZoneInfo(settings.timezone), settings.expiry_poll_seconds
+    )
     check_pool = shared_pool(settings.bulk_check_processes)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await check_pool.warm()
         search_worker.start()
+        expiry_worker.start()
         yield
+        await expiry_worker.stop()
         await search_worker.stop()
         await check_pool.stop()
         await database.dispose()
@@ -88,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.search_worker = search_worker
+    app.state.expiry_worker = expiry_worker
     app.state.check_pool = check_pool
     app.state.migration_head = head_revision()
     app.state.storage = storage_from_settings(settings)

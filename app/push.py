@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from app.offers.bulk_formats import csv_delimiter, header_name
-from app.offers.upsert import OfferRow
+from app.offers.bulk.formats import csv_delimiter, header_name
+from app.offers.bulk.upsert import OfferRow
 
 CSV, NDJSON, JSON = "text/csv", "application/x-ndjson", "application/json"
 # Answers worth waiting for: the server is busy, restarting, or still running our twin.

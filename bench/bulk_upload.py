@@ -68,7 +68,7 @@ import upload_memory
 from offers_http import UVICORN_FLAGS, create_database, database_url, drop_database
 from upload_memory import free_port, memory_kb, reset_peak, run_cli
 
-from app.offers.upsert import FIELD_NAMES
+from app.offers.bulk.upsert import FIELD_NAMES
 from app.search import text
 from app.search.stemming import stemmed
 

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         description="How often the search worker looks for offers queued by another process "
         "or left by a crash (0: only when woken).",
     )
+    expiry_poll_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="How often offers whose deadline has passed are closed, which tells "
+        "partners through the change feed (0: only at start-up). Until then they already "
+        "read as closed.",
+    )
     public_cache_seconds: int = Field(
         default=60, ge=0, description="max-age of Cache-Control on public reads."
     )

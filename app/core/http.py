@@ -79,10 +79,14 @@ def json_response(
 
 def check_if_match(request: Request, current: BaseModel) -> None:
     """Raise 412 when the client's If-Match names another version than the current one."""
-    header = request.headers.get("if-match")
-    if header is None:
+    require_match(request.headers.get("if-match"), current)
+
+
+def require_match(if_match: str | None, current: BaseModel) -> None:
+    """check_if_match for a service, given the header's value (None: not sent)."""
+    if if_match is None:
         return
-    if not _matches(header, etag_of_model(current), weak=False):
+    if not _matches(if_match, etag_of_model(current), weak=False):
         raise PreconditionFailed(
             "The resource changed since you read it: GET it again and retry with its ETag."
         )

@@ -12,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo.generated import ORGANISATIONS as GENERATED_ORGANISATIONS
 from app.demo.generated import generated_offers
-from app.offers import changes
-from app.offers.models import Offer, OfferFields
+from app.offers import writer
+from app.offers.models import OfferFields
 from app.organisations.models import Organisation, OrganisationCreate
-from app.search import index as search_index
 
 SEED_FILE = Path(__file__).with_name("seed_offers.json")
 GENERATED_COUNT = 36
@@ -71,23 +70,18 @@ async def load_demo(session: AsyncSession, today: date) -> tuple[int, int]:
     await session.flush()
     offers = [shift_to_today(offer, today) for offer in seed["offers"]]
     offers += generated_offers(GENERATED_COUNT, today)
-    offer_ids = []
+    offers_writer = writer.OfferWriter(session)
     for raw in offers:
         values = _present(raw)
         fields = OfferFields.model_validate(
             {key: value for key, value in values.items() if key in OfferFields.model_fields}
         )
-        offer = Offer(
-            **fields.model_dump(),
-            organisation_id=organisation_ids[values["organisation"]],
-            status=values.get("status", "published"),
-            published_at=datetime.fromisoformat(values["published_at"]),
+        stored = [*fields.model_dump().values(), values.get("status", "published")]
+        published_at = datetime.fromisoformat(values["published_at"])
+        await offers_writer.create(
+            organisation_ids[values["organisation"]],
+            [writer.NewOffer(uuid.uuid4(), stored, published_at)],
         )
-        session.add(offer)
-        await session.flush()
-        # Partners mirror through the change feed: the demo's offers must be in it too.
-        await changes.record(session, offer.id, changes.change_for(None, offer.status))
-        offer_ids.append(offer.id)
-    await search_index.sync(session, offer_ids)
+    await offers_writer.finish()
     await session.commit()
     return len(organisation_ids), len(offers)

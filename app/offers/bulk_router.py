@@ -16,23 +16,22 @@ from app.core.db import SessionDep, get_database
 from app.core.errors import (
     PROBLEM_MEDIA_TYPE,
     Conflict,
-    FieldError,
     NotFound,
     PayloadTooLarge,
-    PreconditionFailed,
     Unprocessable,
     UnsupportedMediaType,
     problem_responses,
 )
 from app.core.fields import ID_OR_SLUG_PATTERN
-from app.core.http import check_if_match, etag_of_model, json_response
+from app.core.http import etag_of_model, json_response
 from app.core.security import Principal, WriterPrincipal, require_roles
-from app.offers import bulk, bulk_formats, changes, service, upsert
+from app.offers import writer
+from app.offers.bulk import formats as bulk_formats
+from app.offers.bulk import service as bulk_service
+from app.offers.bulk import upload as bulk
+from app.offers.bulk.upsert import OfferUpsert
 from app.offers.models import OfferPublic
-from app.offers.upsert import OfferUpsert, Outcome
-from app.organisations import service as organisations
 from app.organisations.models import Organisation
-from app.search import index as search_index
 
 router = APIRouter(tags=["offers"])
 
@@ -189,7 +188,7 @@ async def upload_offers(
                 )
         except bulk_formats.UploadUnreadable as error:
             raise Unprocessable(str(error)) from None
-        except (upsert.LostRace, IntegrityError):
+        except (writer.LostRace, IntegrityError):
             # Another writer changed or created some of these offers meanwhile.
             raise Conflict(
                 "Some of these offers changed during the upload; send it again.",
@@ -263,55 +262,19 @@ async def put_offer(
     body: Annotated[OfferUpsert, Body()],
     day: Today,
 ) -> Response:
-    organisation = await organisations.load_for_write(session, principal, id_or_slug)
-    if body.reference not in (None, reference):
-        raise Unprocessable(
-            "The body's reference differs from the path's.",
-            errors=[FieldError(field="reference", message="must equal the path's reference")],
-        )
-    if body.organisation is not None and body.organisation not in {
-        organisation.slug,
-        str(organisation.id),
-    }:
-        raise Unprocessable(
-            "The body names another organisation than the path.",
-            errors=[FieldError(field="organisation", message="not the path's organisation")],
-        )
-    row = body.model_copy(update={"reference": reference})
-    existing = (await upsert.existing_by_reference(session, organisation.id, [reference])).get(
-        reference
+    put = await bulk_service.put_offer(
+        session,
+        principal,
+        id_or_slug,
+        reference,
+        body,
+        if_match=request.headers.get("if-match"),
+        today=day,
     )
-    if existing is not None and request.headers.get("if-match") is not None:
-        check_if_match(request, await service.read_after_write(session, existing["id"], day))
-    try:
-        step = upsert.plan(1, upsert.stored_values(row), existing)
-    except upsert.ClosedOffer:
-        raise Conflict("This offer is closed; closed offers are kept as they were.") from None
-    except upsert.BackToDraft:
-        raise Conflict("An offer goes draft → published → closed; not published → draft.") from None
-    if step.outcome != Outcome.unchanged:
-        try:
-            feed = await upsert.write(session, organisation.id, [step])
-            await search_index.sync(session, [step.offer_id])
-            await changes.record_many(session, feed)
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            raise Conflict("Another request created this reference at the same time.") from None
-        except upsert.LostRace:
-            await session.rollback()
-            if request.headers.get("if-match") is not None:
-                raise PreconditionFailed("The offer changed meanwhile: send it again.") from None
-            # No precondition was asked for: another writer came in between, so retry.
-            raise Conflict(
-                "The offer changed meanwhile: send it again.", headers={"Retry-After": "1"}
-            ) from None
-    public = await service.read_after_write(session, step.offer_id, day)
-    created = step.outcome == Outcome.created
-    headers = {"Location": str(request.url_for("get_offer", offer_id=step.offer_id))}
+    headers = {"Location": str(request.url_for("get_offer", offer_id=put.offer.id))}
     return json_response(
-        public,
-        status_code=201 if created else 200,
-        etag=etag_of_model(public),
-        headers=headers if created else None,
+        put.offer,
+        status_code=201 if put.created else 200,
+        etag=etag_of_model(put.offer),
+        headers=headers if put.created else None,
     )

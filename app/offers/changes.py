@@ -10,7 +10,7 @@ at a time, which gives the same guarantee.
 
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from itertools import islice
 
@@ -18,14 +18,13 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field as Column
-from sqlmodel import SQLModel, col
+from sqlmodel import SQLModel
 
 from app.core.bulk_insert import insert_rows
 from app.core.db import dialect_of
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from app.core.types import UTCDateTime, utcnow
-from app.offers.models import Offer, OfferPublic
-from app.search import index as search_index
+from app.offers.models import OfferPublic
 
 # Any constant: it names "the change feed" among PostgreSQL's advisory locks.
 _FEED_LOCK = 7_310_462
@@ -86,11 +85,6 @@ def change_for(before: str | None, after: str) -> Change | None:
     return None
 
 
-async def record(session: AsyncSession, offer_id: uuid.UUID, change: Change | None) -> None:
-    """Append a change in the caller's transaction, as its last write before commit."""
-    await record_many(session, [(offer_id, change)])
-
-
 async def record_many(
     session: AsyncSession, entries: Iterable[tuple[uuid.UUID, Change | None]]
 ) -> None:
@@ -137,35 +131,6 @@ class ChangeLog:
         for start in range(0, len(entries), _LOGGED_SIZE):
             offer_id = uuid.UUID(bytes=bytes(entries[start : start + 16]))
             yield offer_id, _CHANGE_CODES[entries[start + 16]]
-
-
-async def close_expired(session: AsyncSession, today: date) -> int:
-    """Close published offers whose deadline has passed, with their "closed" change, so
-    that a mirror drops them too (time alone writes nothing to the feed)."""
-    expired = (
-        await session.execute(
-            sa.select(col(Offer.id), col(Offer.version)).where(
-                col(Offer.status) == "published",
-                col(Offer.deadline).is_not(None),
-                col(Offer.deadline) < today,
-            )
-        )
-    ).all()
-    closed = 0
-    now = utcnow()
-    for offer_id, version in expired:
-        result = await session.execute(
-            sa.update(Offer)
-            .where(col(Offer.id) == offer_id, col(Offer.version) == version)
-            .values(status="closed", closed_at=now, updated_at=now, version=version + 1)
-        )
-        if getattr(result, "rowcount", 0) == 1:
-            await record(session, offer_id, Change.closed)
-            closed += 1
-    if expired:
-        await search_index.sync(session, [offer_id for offer_id, _ in expired])
-    await session.commit()
-    return closed
 
 
 def after_cursor(cursor: str | None) -> int:

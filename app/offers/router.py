@@ -233,9 +233,9 @@ async def list_offers(
     responses=problem_responses(422),
 )
 async def offer_changes(
-    session: SessionDep, limit: PageLimit, day: Today, cursor: CursorParam = None
+    reader: ReaderDep, limit: PageLimit, day: Today, cursor: CursorParam = None
 ) -> Response:
-    page = await service.list_changes(session, cursor=cursor, limit=limit, today=day)
+    page = await service.read_changes(reader, cursor=cursor, limit=limit, today=day)
     return json_response(page)
 
 
@@ -282,12 +282,12 @@ async def create_offer(
     data: Annotated[OfferCreate, Body()],
     day: Today,
 ) -> Response:
-    offer = await service.create(session, principal, data)
-    public = await service.read_after_write(session, offer.id, day)
+    offer_id = await service.create(session, principal, data)
+    public = await service.read_after_write(session, offer_id, day)
     return json_response(
         public,
         status_code=201,
-        headers={"Location": str(request.url_for("get_offer", offer_id=offer.id))},
+        headers={"Location": str(request.url_for("get_offer", offer_id=offer_id))},
     )
 
 

@@ -11,17 +11,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.core.db import versioned_update
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, Unprocessable
 from app.core.patching import apply_patch
 from app.core.security import Principal
 from app.core.types import in_storable_range, utcnow
-from app.offers import changes
+from app.offers import changes, writer
+from app.offers.bulk.upsert import stored_values
 from app.offers.changes import ChangeItem, ChangePage, OfferChange
 from app.offers.models import Offer, OfferCreate, OfferFields, OfferPublic, OfferUpdate
 from app.organisations.models import Organisation
 from app.referentials.enums import OfferStatus
-from app.search import index as search_index
 
 offers = Offer.__table__  # type: ignore[attr-defined]
 organisations = Organisation.__table__  # type: ignore[attr-defined]
@@ -61,18 +60,6 @@ _CHANGES = (
     .order_by(_CHANGE_TABLE.c.seq)
     .limit(bindparam("limit"))
 )
-
-_TRANSITIONS = {
-    (OfferStatus.draft, OfferStatus.published),
-    (OfferStatus.draft, OfferStatus.closed),
-    (OfferStatus.published, OfferStatus.closed),
-}
-
-
-def may_become(current: str, requested: str) -> bool:
-    """Whether an offer's status may go from ``current`` to ``requested``: draft →
-    published → closed, never backwards."""
-    return current == requested or (OfferStatus(current), OfferStatus(requested)) in _TRANSITIONS
 
 
 def effective_status(status: str, deadline: date | None, today: date) -> OfferStatus:
@@ -164,7 +151,7 @@ def _check_published_at(value: datetime | None) -> None:
         )
 
 
-async def create(session: AsyncSession, principal: Principal, data: OfferCreate) -> Offer:
+async def create(session: AsyncSession, principal: Principal, data: OfferCreate) -> uuid.UUID:
     organisation_id = _owner_for_create(principal, data)
     _check_published_at(data.published_at)
     if await session.get(Organisation, organisation_id) is None:
@@ -172,21 +159,17 @@ async def create(session: AsyncSession, principal: Principal, data: OfferCreate)
             "No organisation with this id.",
             errors=[FieldError(field="organisation_id", message="unknown organisation")],
         )
-    fields = data.model_dump(include=set(OfferFields.model_fields))
-    now = utcnow()
-    offer = Offer(**fields, organisation_id=organisation_id, status=data.status.value)
-    if data.status == OfferStatus.published:
-        offer.published_at = data.published_at or now
-    session.add(offer)
+    offer_id = uuid.uuid4()
+    offers_writer = writer.OfferWriter(session)
     try:
-        await session.flush()
+        await offers_writer.create(
+            organisation_id, [writer.NewOffer(offer_id, stored_values(data), data.published_at)]
+        )
     except IntegrityError:
         await session.rollback()
         raise _reference_taken(data.reference) from None
-    await changes.record(session, offer.id, changes.change_for(None, offer.status))
-    await search_index.sync(session, [offer.id])
-    await session.commit()
-    return offer
+    await offers_writer.commit()
+    return offer_id
 
 
 def _reference_taken(reference: str | None) -> Conflict:
@@ -201,62 +184,48 @@ async def load_for_write(session: AsyncSession, principal: Principal, offer_id: 
     return offer
 
 
-def _next_status(current: str, requested: OfferStatus | None) -> str:
-    if requested is None or requested == current:
-        return current
-    if not may_become(current, requested):
-        raise Conflict(f"An offer goes draft → published → closed; not {current} → {requested}.")
-    return requested.value
+def current_of(offer: Offer) -> writer.Current:
+    values = {name: getattr(offer, name) for name in writer.STORED_FIELDS}
+    return writer.Current(offer.id, offer.version, values)
 
 
-async def update(session: AsyncSession, offer: Offer, patch: OfferUpdate) -> Offer:
+async def update(session: AsyncSession, offer: Offer, patch: OfferUpdate) -> None:
     if offer.status == OfferStatus.closed:
         raise Conflict("This offer is closed; closed offers are kept as they were.")
-    changes = patch.model_dump(exclude_unset=True)
-    status = _next_status(offer.status, changes.pop("status", None))
-    merged = apply_patch(OfferFields, offer, changes, derived={"departement": "region"})
-    now = utcnow()
-    values: dict[str, Any] = merged.model_dump() | {"status": status, "updated_at": now}
-    if status == OfferStatus.published and offer.published_at is None:
-        values["published_at"] = now
-    if status == OfferStatus.closed:
-        values["closed_at"] = now
-    await _write(session, offer, values)
-    return offer
+    sent = patch.model_dump(exclude_unset=True)
+    status = sent.pop("status", None) or offer.status
+    merged = apply_patch(OfferFields, offer, sent, derived={"departement": "region"})
+    await _change(session, current_of(offer), merged.model_dump() | {"status": status})
 
 
-async def close(session: AsyncSession, offer: Offer) -> Offer:
-    if offer.status == OfferStatus.closed:
-        return offer
-    now = utcnow()
-    await _write(session, offer, {"status": "closed", "closed_at": now, "updated_at": now})
-    return offer
+async def close(session: AsyncSession, offer: Offer) -> None:
+    await _change(session, current_of(offer), {"status": OfferStatus.closed.value})
 
 
-async def _write(session: AsyncSession, offer: Offer, values: dict[str, Any]) -> None:
-    before = offer.status
+async def _change(session: AsyncSession, current: writer.Current, wanted: dict[str, Any]) -> None:
+    offers_writer = writer.OfferWriter(session)
     try:
-        written = await versioned_update(session, offers, offer.id, offer.version, values)
+        changed = await offers_writer.change(current, wanted)
+    except writer.StatusRefused as error:
+        raise Conflict(str(error)) from None
     except IntegrityError:
         await session.rollback()
-        raise _reference_taken(values.get("reference")) from None
-    if not written:
+        raise _reference_taken(wanted.get("reference")) from None
+    except writer.LostRace:
         await session.rollback()
-        raise PreconditionFailed("The offer changed meanwhile: GET it again and retry.")
-    await changes.record(
-        session, offer.id, changes.change_for(before, values.get("status", before))
-    )
-    await search_index.sync(session, [offer.id])
-    await session.commit()
-    await session.refresh(offer)
+        raise PreconditionFailed("The offer changed meanwhile: GET it again and retry.") from None
+    if changed:
+        await offers_writer.commit()
 
 
-async def list_changes(
-    session: AsyncSession, *, cursor: str | None, limit: int, today: date
+async def read_changes(
+    reader: AsyncConnection, *, cursor: str | None, limit: int, today: date
 ) -> ChangePage:
+    """A page of the change feed. Offers past their deadline read as closed here as
+    everywhere; their "closed" entry comes when the expiry worker closes them
+    (app.offers.expiry): a read never writes."""
     after = changes.after_cursor(cursor)
-    await changes.close_expired(session, today)
-    rows = (await session.execute(_CHANGES, {"after": after, "limit": limit})).mappings().all()
+    rows = (await reader.execute(_CHANGES, {"after": after, "limit": limit})).mappings().all()
     items = []
     for row in rows:
         data = dict(row)

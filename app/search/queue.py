@@ -13,8 +13,6 @@ next start (the worker drains the queue at start-up, then every ``poll_seconds``
 process of a deployment may drain what another queued.
 """
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Collection
@@ -27,9 +25,10 @@ from sqlmodel import SQLModel
 
 from app.core.bulk_insert import sqlite_executemany
 from app.core.db import Database, dialect_of
+from app.core.workers import Drainer
 from app.search import index as search_index
 
-log = logging.getLogger("vocation.search")
+_log = logging.getLogger("vocation.search")
 
 # Offers indexed per transaction: bounds the worker's memory and how long it holds locks.
 BATCH_SIZE = 500
@@ -112,55 +111,8 @@ async def drain(database: Database) -> int:
         done += indexed
 
 
-class SearchWorker:
-    """Drains the queue in the background of the serving process: woken by writers after
-    their commit, at start-up, and every ``poll_seconds`` for what another process or a
-    failed run left."""
+class SearchWorker(Drainer):
+    """Indexes queued offers in the background of the serving process."""
 
     def __init__(self, database: Database, poll_seconds: float) -> None:
-        self._database = database
-        self._poll_seconds = poll_seconds
-        self._draining: asyncio.Task[None] | None = None
-        self._again = False
-        self._polling: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        """Index what is queued, soon; returns at once."""
-        if self._draining is not None and not self._draining.done():
-            self._again = True  # queued after the running drain looked: go round again
-            return
-        self._draining = asyncio.get_running_loop().create_task(self._drain())
-
-    async def _drain(self) -> None:
-        while True:
-            self._again = False
-            try:
-                await drain(self._database)
-            except Exception:
-                # What is queued stays queued: the next wake or poll tries again.
-                log.exception("indexing queued offers failed")
-                return
-            if not self._again:
-                return
-
-    async def idle(self) -> None:
-        """Wait until the drain under way, if any, is over (tests, shutdown)."""
-        while self._draining is not None and not self._draining.done():
-            await asyncio.shield(self._draining)
-
-    def start(self) -> None:
-        self.wake()
-        if self._poll_seconds > 0:
-            self._polling = asyncio.get_running_loop().create_task(self._poll())
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self._poll_seconds)
-            self.wake()
-
-    async def stop(self) -> None:
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
-        await self.idle()
+        super().__init__("indexing queued offers", lambda: drain(database), poll_seconds, _log)

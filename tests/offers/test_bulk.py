@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.idempotency import IdempotencyRecord
 from app.main import create_app
-from app.offers import bulk, bulk_formats
-from app.offers.bulk import BulkMode
-from app.offers.bulk_checks import CheckPool
+from app.offers.bulk import formats
+from app.offers.bulk import upload as bulk_upload
+from app.offers.bulk.checks import CheckPool
+from app.offers.bulk.upload import BulkMode
 from app.offers.bulk_router import upload_fingerprint
 from app.offers.changes import OfferChange
 from app.offers.models import Offer
@@ -335,7 +336,7 @@ async def test_rows_of_another_organisation_duplicates_and_unknown_columns_are_r
 async def test_json_rows_are_numbered_and_kept_whatever_their_text_holds(
     client: httpx.AsyncClient, session: AsyncSession, labo: Organisation, key: str
 ) -> None:
-    """Items are cut out of the array as text (bulk_formats._JsonArray): a "}," inside a
+    """Items are cut out of the array as text (formats._JsonArray): a "}," inside a
     description, a nested object and items that are not offers must not shift the rows."""
     tricky = 'Missions : {voir la fiche}, puis « rendre compte »}] \\ "fin"\n- suite'
     offers: list[Any] = [
@@ -506,10 +507,10 @@ async def test_one_connection_looks_up_and_writes_in_turn(
     session: AsyncSession, labo: Organisation
 ) -> None:
     """Without a second connection for look-ups, each batch waits for the write before."""
-    owner = bulk.Owner(inspect(labo).identity[0], "le-labo-de-l-ess")
+    owner = bulk_upload.Owner(inspect(labo).identity[0], "le-labo-de-l-ess")
     rows = iter([row(number) for number in range(1, 1202)])  # three batches
 
-    report = await bulk.run_upload(
+    report = await bulk_upload.run_upload(
         session,
         owner,
         rows,
@@ -518,7 +519,7 @@ async def test_one_connection_looks_up_and_writes_in_turn(
         sync=False,
         max_rows=10_000,
         checks=CheckPool(0),  # checked here, in this process
-        media_type=bulk_formats.CSV,
+        media_type=formats.CSV,
     )
     await session.commit()
 

@@ -1,4 +1,4 @@
-"""The processes that check bulk uploads' rows (app.offers.bulk_checks)."""
+"""The processes that check bulk uploads' rows (app.offers.bulk.checks)."""
 
 import asyncio
 import json
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from app.offers import bulk_formats
-from app.offers.bulk_checks import Checked, CheckPool
+from app.offers.bulk import formats
+from app.offers.bulk.checks import Checked, CheckPool
 from tests.offers.test_bulk import row
 
 ROWS: list[Any] = [
@@ -23,7 +23,7 @@ ROWS: list[Any] = [
     b"[1, 2]",
     b'{"reference": "R-\xff"}',
     row(5, open_to_contractuels="true", duration_months="12"),  # as a CSV line gives it
-    bulk_formats.Unreadable("7 cells for 6 columns"),
+    formats.Unreadable("7 cells for 6 columns"),
 ]
 
 
@@ -34,8 +34,8 @@ def _pool_pid(pool: CheckPool) -> int:
 async def test_a_pool_process_checks_rows_as_the_server_itself_would() -> None:
     pool = CheckPool(1)
     try:
-        in_pool = await pool.check(ROWS, bulk_formats.NDJSON)
-        here = await CheckPool(0).check(ROWS, bulk_formats.NDJSON)
+        in_pool = await pool.check(ROWS, formats.NDJSON)
+        here = await CheckPool(0).check(ROWS, formats.NDJSON)
         assert await _pool_pid(pool) != os.getpid()
     finally:
         await pool.stop()
@@ -77,7 +77,7 @@ async def test_a_dead_check_process_is_replaced_and_its_rows_still_checked() -> 
         os.kill(first, signal.SIGKILL)
         await asyncio.sleep(0.5)
 
-        checked = await pool.check(ROWS[:2], bulk_formats.NDJSON)
+        checked = await pool.check(ROWS[:2], formats.NDJSON)
 
         assert [item.reference for item in checked] == ["LABO-0001", "LABO-0002"]
         second = await _pool_pid(pool)
@@ -95,9 +95,7 @@ async def test_a_stopped_pool_ends_its_processes_and_starts_again_when_used() ->
     await pool.stop()
 
     assert not _alive(first)
-    assert [item.reference for item in await pool.check(ROWS[:1], bulk_formats.NDJSON)] == [
-        "LABO-0001"
-    ]
+    assert [item.reference for item in await pool.check(ROWS[:1], formats.NDJSON)] == ["LABO-0001"]
     assert await _pool_pid(pool) != first
     await pool.stop()
 
@@ -111,7 +109,7 @@ def test_the_check_process_leaves_when_the_server_is_killed() -> None:
             textwrap.dedent(
                 """
                 import asyncio, os, time
-                from app.offers.bulk_checks import CheckPool
+                from app.offers.bulk.checks import CheckPool
 
                 async def main():
                     pool = CheckPool(1)

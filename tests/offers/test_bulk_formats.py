@@ -1,4 +1,4 @@
-"""Reading a JSON array of offers item by item as text (bulk_formats._JsonArray): every
+"""Reading a JSON array of offers item by item as text (formats._JsonArray): every
 way of writing the same array gives the same items, whatever the reads' boundaries."""
 
 import io
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.offers import bulk_formats
-from app.offers.bulk_formats import Unreadable, UploadUnreadable, _JsonArray, json_value
+from app.offers.bulk import formats
+from app.offers.bulk.formats import Unreadable, UploadUnreadable, _JsonArray, json_value
 
 QUOTES_EXPECTED = "Expecting property name enclosed in double quotes"
 ITEMS: list[dict[str, Any]] = [
@@ -98,7 +98,7 @@ def test_a_body_that_is_not_a_json_array_is_unreadable_as_a_whole(body: bytes, w
 def test_a_broken_item_is_one_unreadable_row_when_its_extent_is_clear() -> None:
     body = b'[{"reference": "R-1",}, {"reference": "R-\xff"}, {"reference": "R-3"}]'
     items = list(_JsonArray(io.BytesIO(body), read_size=5))
-    assert [json_value(item, bulk_formats.JSON) for item in items] == [  # type: ignore[arg-type]
+    assert [json_value(item, formats.JSON) for item in items] == [  # type: ignore[arg-type]
         Unreadable(f"not JSON: {QUOTES_EXPECTED}: line 1 column 21 (char 20)"),
         Unreadable("not UTF-8"),
         {"reference": "R-3"},
@@ -106,16 +106,16 @@ def test_a_broken_item_is_one_unreadable_row_when_its_extent_is_clear() -> None:
 
 
 def test_an_item_longer_than_the_limit_is_refused_without_reading_on() -> None:
-    huge = {"reference": "R-1", "description": "x" * (bulk_formats.LONGEST_ITEM + 10)}
+    huge = {"reference": "R-1", "description": "x" * (formats.LONGEST_ITEM + 10)}
     with pytest.raises(UploadUnreadable, match="longer than"):
         read(json.dumps([huge, {"reference": "R-2"}]).encode(), read_size=64 * 1024)
 
 
 def test_ndjson_lines_are_texts_and_blank_lines_are_not_rows() -> None:
     body = b'\xef\xbb\xbf{"reference": "R-1"}\n\n  \r\n[1]\n{"reference": "R-\xff"}\n{oops\n'
-    items = list(bulk_formats.rows(io.BytesIO(body), bulk_formats.NDJSON))
+    items = list(formats.rows(io.BytesIO(body), formats.NDJSON))
     assert json.loads(items[0]) == {"reference": "R-1"}  # type: ignore[arg-type]
-    assert [json_value(item, bulk_formats.NDJSON) for item in items[1:]] == [  # type: ignore[arg-type]
+    assert [json_value(item, formats.NDJSON) for item in items[1:]] == [  # type: ignore[arg-type]
         Unreadable("each line must be an object"),
         Unreadable("not UTF-8"),
         Unreadable(f"not JSON: {QUOTES_EXPECTED}: line 1 column 2 (char 1)"),
@@ -137,7 +137,7 @@ def test_a_bad_byte_in_a_later_item_is_that_row_s_problem_only() -> None:
     body = b'[{"reference": "R-1", "d": "C:\\\\x"}, {"reference": "R-\xff"}]'
     items = list(_JsonArray(io.BytesIO(body)))
     assert json.loads(items[0]) == {"reference": "R-1", "d": "C:\\x"}  # type: ignore[arg-type]
-    assert json_value(items[1], bulk_formats.JSON) == Unreadable("not UTF-8")  # type: ignore[arg-type]
+    assert json_value(items[1], formats.JSON) == Unreadable("not UTF-8")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("read_size", [1, 3, 1024 * 1024])
@@ -151,5 +151,5 @@ def test_deeply_nested_json_is_refused_not_a_crash() -> None:
     deep = b'{"a": ' * 50_000 + b"1" + b"}" * 50_000
     with pytest.raises(UploadUnreadable, match="nested too deeply"):
         read(b"[" + deep + b"]")
-    line = next(bulk_formats.rows(io.BytesIO(deep + b"\n"), bulk_formats.NDJSON))
-    assert json_value(line, bulk_formats.NDJSON) == Unreadable("not JSON: nested too deeply")  # type: ignore[arg-type]
+    line = next(formats.rows(io.BytesIO(deep + b"\n"), formats.NDJSON))
+    assert json_value(line, formats.NDJSON) == Unreadable("not JSON: nested too deeply")  # type: ignore[arg-type]

@@ -90,7 +90,7 @@ async def test_the_feed_tells_each_change_of_published_offers(
 
 
 async def test_an_expired_offer_is_closed_in_the_feed(
-    client: httpx.AsyncClient, session: AsyncSession
+    app: Any, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     organisation = await make_organisation(session)
     key = bearer(await make_key(session, "recruiter", organisation))
@@ -110,9 +110,20 @@ async def test_an_expired_offer_is_closed_in_the_feed(
         .values(deadline=paris_today() - timedelta(days=1))
     )
     await session.commit()
+    # Reading writes nothing: until the expiry worker runs, the offer reads as closed but
+    # the feed has no entry for it yet.
+    before, same = await follow(client, cursor)
+    assert (before, same) == ([], cursor)
+    detail = (await client.get(f"/v1/offers/{offer['id']}")).json()
+    assert detail["status"] == "closed"
+
+    app.state.expiry_worker.wake()
+    await app.state.expiry_worker.idle()
     later, _ = await follow(client, cursor)
     assert [(i["offer_id"], i["change"]) for i in later] == [(offer["id"], "closed")]
     assert mirror(items + later) == {}
+    closed = (await client.get(f"/v1/offers/{offer['id']}")).json()
+    assert (closed["status"], closed["closed_at"] is not None) == ("closed", True)
 
 
 async def test_a_forged_cursor_is_422(client: httpx.AsyncClient) -> None:
@@ -129,10 +140,10 @@ async def test_changes_are_numbered_in_commit_order(app: Any, session: AsyncSess
     second_offer = await make_offer(session, organisation, status="draft", published_at=None)
     sessions = app.state.database.sessions
     async with sessions() as first, sessions() as second:
-        await changes.record(first, first_offer.id, changes.Change.created)
+        await changes.record_many(first, [(first_offer.id, changes.Change.created)])
 
         async def append_and_commit() -> None:
-            await changes.record(second, second_offer.id, changes.Change.created)
+            await changes.record_many(second, [(second_offer.id, changes.Change.created)])
             await second.commit()
 
         racing = asyncio.create_task(append_and_commit())

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import dialect_of
 from app.core.errors import PayloadTooLarge, Unprocessable
-from app.offers import bulk_formats, changes, upsert
-from app.offers.bulk_checks import Checked, CheckPool
-from app.offers.upsert import REFERENCE, Outcome, RowError
-from app.search import queue as search_queue
+from app.offers import writer
+from app.offers.bulk import formats, upsert
+from app.offers.bulk.checks import Checked, CheckPool
+from app.offers.bulk.upsert import REFERENCE, Outcome, RowError
 
 # Rows checked and written together: one query finds their existing offers, one INSERT
 # creates the new ones. Memory holds a few batches (one read, one checked, one written),
@@ -84,7 +84,6 @@ class _Run:
     rows: int = 0
     references: set[str] = field(default_factory=set)
     without_reference: list[int] = field(default_factory=list)  # failed rows, by number
-    feed: changes.ChangeLog = field(default_factory=changes.ChangeLog)
 
     def fail(self, error: RowError) -> None:
         self.errors.append(error)
@@ -122,10 +121,8 @@ def _accept(run: _Run, number: int, checked: Checked) -> tuple[Any, ...] | None:
     return checked.values
 
 
-def _read_batches(
-    rows: Iterator[bulk_formats.Row], max_rows: int
-) -> Iterator[list[bulk_formats.Row]]:
-    batch: list[bulk_formats.Row] = []
+def _read_batches(rows: Iterator[formats.Row], max_rows: int) -> Iterator[list[formats.Row]]:
+    batch: list[formats.Row] = []
     for number, raw in enumerate(rows, start=1):
         if number > max_rows:
             raise PayloadTooLarge(
@@ -141,7 +138,7 @@ def _read_batches(
 
 
 async def _checked_batches(
-    rows: Iterator[bulk_formats.Row], checks: CheckPool, media_type: str, max_rows: int
+    rows: Iterator[formats.Row], checks: CheckPool, media_type: str, max_rows: int
 ) -> AsyncGenerator[tuple[int, list[Checked]], None]:
     """Each batch's checks with the number of its first row, in order. One batch is read
     and sent to be checked while the caller handles the one before."""
@@ -164,25 +161,25 @@ async def _checked_batches(
             checking.cancel()
 
 
-class _Writer:
+class _BatchWriter:
     """Writes one batch at a time in the upload's transaction, in the background of the
     reading and planning of the next."""
 
     def __init__(self, session: AsyncSession, run: _Run) -> None:
         self.session = session
+        # Indexing an upload costs more than writing it: the search worker does it after
+        # the commit.
+        self.offers = writer.OfferWriter(session, indexing=writer.Indexing.queued)
         self._run = run
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, plans: list[upsert.Plan]) -> None:
-        await self.finish()
-        self._task = asyncio.create_task(self._write(plans))
+        await self.wait()
+        self._task = asyncio.create_task(
+            upsert.write(self.offers, self._run.organisation.id, plans)
+        )
 
-    async def _write(self, plans: list[upsert.Plan]) -> None:
-        written = await upsert.write(self.session, self._run.organisation.id, plans)
-        await search_queue.enqueue(self.session, [offer_id for offer_id, _ in written])
-        self._run.feed.extend(written)
-
-    async def finish(self) -> None:
+    async def wait(self) -> None:
         """Wait for the batch under way; its failure (LostRace, IntegrityError) is raised."""
         if self._task is not None:
             task, self._task = self._task, None
@@ -198,34 +195,34 @@ class _Writer:
 
 async def _flush(
     lookup: AsyncSession | AsyncConnection,
-    writer: _Writer,
+    background: _BatchWriter,
     run: _Run,
     batch: list[tuple[int, tuple[Any, ...]]],
 ) -> None:
     if not batch:
         return
-    if lookup is writer.session:
-        await writer.finish()  # one connection: the batch under way comes first
+    if lookup is background.session:
+        await background.wait()  # one connection: the batch under way comes first
     references = [values[REFERENCE] for _, values in batch]
     existing = await upsert.existing_by_reference(lookup, run.organisation.id, references)
     plans = []
     for (number, values), reference in zip(batch, references, strict=True):
         try:
             plans.append(upsert.plan(number, values, existing.get(reference)))
-        except upsert.ClosedOffer:
+        except writer.ClosedOffer:
             run.fail(RowError(number, reference, "status", "this offer is closed and stays so"))
-        except upsert.BackToDraft:
+        except writer.StatusRefused:
             run.fail(RowError(number, reference, "status", _BACK_TO_DRAFT))
     for step in plans:
         run.counts[step.outcome] += 1
     if run.writing:
-        await writer.start(plans)
+        await background.start(plans)
 
 
 async def run_upload(
     session: AsyncSession,
     organisation: Owner,
-    rows: Iterator[bulk_formats.Row],
+    rows: Iterator[formats.Row],
     *,
     mode: BulkMode,
     dry_run: bool,
@@ -245,10 +242,10 @@ async def run_upload(
     writes are never looked up again (a reference appears once per upload), and a row
     changed meanwhile by another writer fails the versioned update (LostRace).
 
-    ``checks`` checks the rows (in another process: bulk_checks) while this one plans and
+    ``checks`` checks the rows (in another process: bulk.checks) while this one plans and
     writes the batch before."""
     run = _Run(organisation, mode, dry_run)
-    writer = _Writer(session, run)
+    background = _BatchWriter(session, run)
     for connection in (session, lookup):
         if connection is not None and dialect_of(connection) == "postgresql":
             # Each batch looks up 500 references. A prepared statement run more than five
@@ -265,10 +262,10 @@ async def run_upload(
                     values = _accept(run, number, result)
                     if values is not None:
                         batch.append((number, values))
-                await _flush(lookup or session, writer, run, batch)
-        await writer.finish()
+                await _flush(lookup or session, background, run, batch)
+        await background.wait()
     except BaseException:
-        await writer.cancel()
+        await background.cancel()
         raise
     if sync and not run.rows:
         # An empty export, more often than a wish to close everything.
@@ -279,16 +276,12 @@ async def run_upload(
         for number in run.without_reference:
             run.fail(RowError(number, None, "reference", _NO_SYNC))
     elif sync and (run.writing or dry_run):
-        closing = await upsert.close_absent(
-            session, organisation.id, run.references, dry_run=not run.writing
+        closed = await upsert.close_absent(
+            background.offers if run.writing else None, session, organisation.id, run.references
         )
-        closed = len(closing)
-        if run.writing:
-            await search_queue.enqueue(session, [offer_id for offer_id, _ in closing])
-            run.feed.extend(closing)
     written = run.writing
     if written:
-        await changes.record_many(session, run.feed)
+        await background.offers.finish()
     # Atomic with errors: nothing is written, so nothing was created or updated.
     counts = run.counts if written or dry_run else dict.fromkeys(Outcome, 0)
     return BulkReport(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any, get_args
 
-from app.offers.upsert import OfferRow
+from app.offers.bulk.upsert import OfferRow
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"

@@ -3,7 +3,7 @@
 Parsing and checking 10,000 offers is a third of a second of CPU, on the one thread that
 also serves every other request: done here, it leaves the server's event loop to the
 database and to other callers, and it runs on another core while the server plans and
-writes the batch before (bulk.run_upload).
+writes the batch before (upload.run_upload).
 
 `check` is a plain function of plain values: the same code runs in the pool's process or,
 with no pool (VOCATION_BULK_CHECK_PROCESSES=0), in the server's. The pool's processes are
@@ -26,8 +26,8 @@ from typing import Any, NamedTuple, get_args
 from pydantic import TypeAdapter, ValidationError
 
 from app.core.fields import Reference
-from app.offers import bulk_formats
-from app.offers.upsert import STORED_FIELDS, OfferRow, row_errors, stored_values
+from app.offers.bulk import formats
+from app.offers.bulk.upsert import STORED_FIELDS, OfferRow, row_errors, stored_values
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,8 @@ def _reference_of(raw: dict[str, Any]) -> str | None:
         return None
 
 
-def _refused(raw: dict[str, Any] | bulk_formats.Unreadable) -> Checked:
-    if isinstance(raw, bulk_formats.Unreadable):
+def _refused(raw: dict[str, Any] | formats.Unreadable) -> Checked:
+    if isinstance(raw, formats.Unreadable):
         return Checked(None, None, None, [(None, raw.message)])
     reference = _reference_of(raw)
     try:
@@ -90,7 +90,7 @@ def _refused(raw: dict[str, Any] | bulk_formats.Unreadable) -> Checked:
         return Checked(None, reference, None, found)
 
 
-def check(rows: Sequence[bulk_formats.Row], media_type: str) -> list[Checked]:
+def check(rows: Sequence[formats.Row], media_type: str) -> list[Checked]:
     """Each row checked as an offer of a bulk upload."""
     checked = []
     for raw in rows:
@@ -99,7 +99,7 @@ def check(rows: Sequence[bulk_formats.Row], media_type: str) -> list[Checked]:
                 checked.append(_accepted(OfferRow.model_validate_json(raw)))
             except ValidationError:
                 # Rare: read as Python values, for the reference and the same messages.
-                checked.append(_refused(bulk_formats.json_value(raw, media_type)))
+                checked.append(_refused(formats.json_value(raw, media_type)))
         else:
             checked.append(_refused(raw))
     return checked
@@ -110,7 +110,7 @@ def check(rows: Sequence[bulk_formats.Row], media_type: str) -> list[Checked]:
 _ROWS_BETWEEN_TURNS = 20
 
 
-async def _here(rows: Sequence[bulk_formats.Row], media_type: str) -> list[Checked]:
+async def _here(rows: Sequence[formats.Row], media_type: str) -> list[Checked]:
     checked: list[Checked] = []
     for start in range(0, len(rows), _ROWS_BETWEEN_TURNS):
         checked.extend(check(rows[start : start + _ROWS_BETWEEN_TURNS], media_type))
@@ -161,9 +161,7 @@ class CheckPool:
         if self.processes:
             await asyncio.get_running_loop().run_in_executor(self._pool(), _ready)
 
-    def check(
-        self, rows: list[bulk_formats.Row], media_type: str
-    ) -> "asyncio.Future[list[Checked]]":
+    def check(self, rows: list[formats.Row], media_type: str) -> "asyncio.Future[list[Checked]]":
         """The rows' checks, under way: in a pool process, or done here with no pool."""
         if not self.processes:
             return asyncio.ensure_future(_here(rows, media_type))
@@ -176,7 +174,7 @@ class CheckPool:
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
-    async def _in_pool(self, rows: list[bulk_formats.Row], media_type: str) -> list[Checked]:
+    async def _in_pool(self, rows: list[formats.Row], media_type: str) -> list[Checked]:
         executor = self._pool()
         try:
             return await asyncio.get_running_loop().run_in_executor(

@@ -1,0 +1,64 @@
+"""Closing offers whose last day to apply has passed, in the background.
+
+Until the worker closes it, such an offer already reads as closed everywhere
+(service.effective_status): what the worker adds is its "closed" entry in the change
+feed, so that partners' mirrors drop it too, without any `GET` writing.
+"""
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app.core.db import Database
+from app.core.workers import Drainer
+from app.offers import writer
+from app.offers.writer import offers
+from app.referentials.enums import OfferStatus
+
+_log = logging.getLogger("vocation.expiry")
+
+# Offers closed per transaction: bounds how long the change feed's lock is held.
+BATCH_SIZE = 500
+
+_EXPIRED = (
+    sa.select(offers.c.id, offers.c.version)
+    .where(
+        offers.c.status == OfferStatus.published.value,
+        offers.c.deadline.is_not(None),
+        offers.c.deadline < sa.bindparam("today"),
+    )
+    .order_by(offers.c.id)  # as every writer locks offers: no deadlock between them
+    .limit(BATCH_SIZE)
+)
+_PUBLISHED = {"status": OfferStatus.published.value}
+
+
+async def close_expired(database: Database, zone: ZoneInfo) -> int:
+    """Close every published offer whose deadline day has ended in ``zone``; returns how
+    many were closed."""
+    today = datetime.now(zone).date()
+    closed = 0
+    while True:
+        async with database.sessions() as session:
+            expired = (await session.execute(_EXPIRED, {"today": today})).all()
+            offers_writer = writer.OfferWriter(session)
+            for offer_id, version in expired:
+                try:
+                    await offers_writer.close(writer.Current(offer_id, version, _PUBLISHED))
+                    closed += 1
+                except writer.LostRace:
+                    # Changed meanwhile (by its recruiter, or another process's worker):
+                    # if it is still expired, the next batch finds it again.
+                    continue
+            await offers_writer.commit()
+        if len(expired) < BATCH_SIZE:
+            return closed
+
+
+class ExpiryWorker(Drainer):
+    def __init__(self, database: Database, zone: ZoneInfo, poll_seconds: float) -> None:
+        super().__init__(
+            "closing expired offers", lambda: close_expired(database, zone), poll_seconds, _log
+        )
