@@ -259,7 +259,7 @@ async def get_offer(request: Request, offer_id: OfferId) -> Response:
     async with get_database(request).reader.connect() as reader:
         readable = await service.get_public(reader, offer_id, principal, day, zone)
     offer = readable.offer
-    public = offer.status != "draft"
+    public = offer.published_at is not None  # else only its organisation reads it
     max_age = request.app.state.settings.public_cache_seconds if public else 0
     # Vary: the same URL answers JSON and JSON-LD, and caches must keep both apart.
     headers = {"Vary": "Accept", "Last-Modified": http_date(readable.last_modified)}

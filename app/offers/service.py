@@ -99,7 +99,8 @@ async def get_public(
     row = (await reader.execute(_BY_ID, {"offer_id": offer_id})).mappings().first()
     if row is None:
         raise NotFound("No offer with this id.")
-    if row["status"] == OfferStatus.draft and not (
+    # Never published (a draft, or a draft closed as such): its organisation's business.
+    if row["published_at"] is None and not (
         principal and principal.may_write_for(row["organisation_id"])
     ):
         raise NotFound("No offer with this id.")
