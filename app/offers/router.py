@@ -229,7 +229,8 @@ async def list_offers(
     "the offer as it is now. Start without a cursor, follow `next_cursor` until a page comes "
     "back empty, and come back later with the last `next_cursor`: a mirror built this way "
     "holds exactly the open offers, with nothing missed or doubled. An offer whose deadline "
-    "passes appears as `closed`.",
+    "passes appears as `closed` once the expiry worker has closed it (within "
+    "`VOCATION_EXPIRY_POLL_SECONDS`, 60 by default); it already reads as closed meanwhile.",
     responses=problem_responses(422),
 )
 async def offer_changes(
