@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import v1
-from app.applications import intake as applications
+from app.applications import follow_up
 from app.candidates import service as candidates
 from app.core import health
 from app.core.config import Settings, get_settings
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage_from_settings(settings)
     app.state.token_resolvers = {
         candidates.TOKEN_PREFIX: candidates.resolve_token,
-        applications.FOLLOW_UP_PREFIX: applications.resolve_follow_up_token,
+        follow_up.FOLLOW_UP_PREFIX: follow_up.resolve_follow_up_token,
     }
 
     install_error_handlers(app)

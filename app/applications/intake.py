@@ -1,64 +1,34 @@
-"""Taking an application in: who may apply to which offer, the files' checks, storing
-them, and the tokens that let a candidate without an account follow up."""
+"""Taking an application in: who may apply to which offer, and the transactional write of
+the application with its files, once per Idempotency-Key. The files' checks are in
+``files``, the follow-up token in ``follow_up``."""
 
 import hashlib
 import json
-import logging
-import secrets
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 
-from fastapi import UploadFile
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.applications import documents
+from app.applications import files, follow_up
+from app.applications.files import CheckedFile
 from app.applications.models import (
     Application,
     ApplicationCreated,
-    ApplicationDocument,
     ApplicationEvent,
     ApplicationStatus,
-    DocumentKind,
 )
 from app.core import idempotency
-from app.core.api_keys import Role, hash_key
-from app.core.errors import (
-    AppError,
-    Conflict,
-    FieldError,
-    NotFound,
-    PayloadTooLarge,
-    Unprocessable,
-    UnsupportedMediaType,
-)
-from app.core.security import CANDIDATE, FOLLOW_UP, Principal
-from app.core.storage import ObjectTooLarge, Storage
+from app.core.api_keys import Role
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.security import CANDIDATE, Principal
+from app.core.storage import Storage
 from app.core.types import utcnow
 from app.offers.models import Offer
 from app.offers.service import effective_status
-
-log = logging.getLogger("vocation.applications")
-
-FOLLOW_UP_PREFIX = "app_"
-CHUNK = 64 * 1024
-
-_FOLLOW_UP_LOOKUP = select(col(Application.id)).where(
-    col(Application.follow_up_token_hash) == bindparam("token_hash")
-)
-
-
-async def resolve_follow_up_token(connection: AsyncConnection, token: str) -> Principal | None:
-    application_id = (
-        await connection.execute(_FOLLOW_UP_LOOKUP, {"token_hash": hash_key(token)})
-    ).scalar()
-    if application_id is None:
-        return None
-    return Principal(role=FOLLOW_UP, application_id=application_id)
 
 
 def email_fingerprint(email: str) -> str:
@@ -77,12 +47,49 @@ class Candidature:
     keep_for_future_offers: bool
 
 
-@dataclass(slots=True)
-class CheckedFile:
-    kind: DocumentKind
-    upload: UploadFile
-    content_type: str
-    file_name: str
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One application request: who sends it, what it says, and its checked files."""
+
+    offer_id: uuid.UUID
+    principal: Principal | None
+    candidature: Candidature
+    files: list[CheckedFile]
+
+
+async def apply(
+    session: AsyncSession,
+    storage: Storage,
+    submission: Submission,
+    *,
+    today: date,
+    max_bytes: int,
+    idempotency_key: str | None = None,
+) -> tuple[int, ApplicationCreated]:
+    """Take the application in, once however often it is retried with the same key; the
+    status to answer with, and the answer."""
+    key = None
+    if idempotency_key is not None:
+        request_hash = await request_fingerprint(submission)
+        key = idempotency.Key(f"apply:{submission.offer_id}", idempotency_key, request_hash)
+
+    async def write(commit: idempotency.Commit) -> ApplicationCreated:
+        offer = await check_offer_open(session, submission.offer_id, today)
+        return await _write(session, storage, offer, submission, max_bytes, commit)
+
+    outcome = await idempotency.run_once(session, key, write)
+    if isinstance(outcome, idempotency.Replay):
+        return outcome.status, await replay_created(session, outcome.body)
+    return 201, outcome
+
+
+async def request_fingerprint(submission: Submission) -> str:
+    """What makes two application requests "the same" for Idempotency-Key: the caller, the
+    fields and the files' contents (not the multipart bytes, whose boundary varies)."""
+    principal = submission.principal
+    who = str(principal.key_id or principal.candidate_id) if principal else None
+    digests = [await files.sha256(checked) for checked in submission.files]
+    return idempotency.fingerprint([who, repr(submission.candidature), digests])
 
 
 async def check_offer_open(session: AsyncSession, offer_id: uuid.UUID, today: date) -> Offer:
@@ -99,69 +106,17 @@ async def check_offer_open(session: AsyncSession, offer_id: uuid.UUID, today: da
     return offer
 
 
-def check_files(
-    uploads: list[tuple[DocumentKind, UploadFile]], *, max_bytes: int, max_unpacked: int
-) -> list[CheckedFile]:
-    checked = []
-    for kind, upload in uploads:
-        try:
-            content_type = documents.detect_type(
-                upload.file, max_bytes=max_bytes, max_unpacked_bytes=max_unpacked
-            )
-        except documents.DocumentRejected as rejected:
-            raise _document_problem(rejected, kind) from None
-        name = documents.sanitise_filename(upload.filename, content_type)
-        checked.append(CheckedFile(kind, upload, content_type, name))
-    return checked
-
-
-_REJECTIONS: dict[int, type[AppError]] = {
-    413: PayloadTooLarge,
-    415: UnsupportedMediaType,
-    422: Unprocessable,
-}
-
-
-def _document_problem(rejected: documents.DocumentRejected, kind: DocumentKind) -> AppError:
-    problem = _REJECTIONS.get(rejected.status, Unprocessable)
-    return problem(str(rejected), errors=[FieldError(field=kind.value, message=str(rejected))])
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    await upload.seek(0)
-    while chunk := await upload.read(CHUNK):
-        yield chunk
-
-
-async def request_fingerprint(
-    principal: Principal | None, candidature: Candidature, files: list[CheckedFile]
-) -> str:
-    """What makes two application requests "the same" for Idempotency-Key: the caller, the
-    fields and the files' contents (not the multipart bytes, whose boundary varies)."""
-    who = str(principal.key_id or principal.candidate_id) if principal else None
-    digests = []
-    for checked in files:
-        digest = hashlib.sha256()
-        async for chunk in _chunks(checked.upload):
-            digest.update(chunk)
-        digests.append(digest.hexdigest())
-    return idempotency.fingerprint([who, repr(candidature), digests])
-
-
-async def apply(
+async def _write(
     session: AsyncSession,
     storage: Storage,
-    *,
     offer: Offer,
-    principal: Principal | None,
-    candidature: Candidature,
-    files: list[CheckedFile],
+    submission: Submission,
     max_bytes: int,
-    idempotency_key: tuple[str, str] | None = None,
+    commit: idempotency.Commit,
 ) -> ApplicationCreated:
     """Store the files, then write the rows and commit; if anything fails, remove what was
     stored, so there is never a file without its row nor a row without its files."""
-    email_hash = email_fingerprint(candidature.email)
+    email_hash = email_fingerprint(submission.candidature.email)
     duplicate = await session.execute(
         select(col(Application.id)).where(
             col(Application.offer_id) == offer.id, col(Application.email_hash) == email_hash
@@ -169,9 +124,46 @@ async def apply(
     )
     if duplicate.first() is not None:
         raise _duplicate()
-    token = FOLLOW_UP_PREFIX + secrets.token_urlsafe(32)
+    token, token_hash = follow_up.new_token()
+    application = _new_application(offer, submission, email_hash, token_hash)
+    # Files first, outside any transaction: an upload may take seconds, and holding a
+    # connection (or SQLite's write lock) that long would stall everyone else.
+    await session.commit()
+    stored = await files.store(storage, submission.files, max_bytes=max_bytes)
+    try:
+        session.add(application)
+        # No ORM relationship orders the inserts: the application goes first.
+        await session.flush()
+        session.add_all([file.row(application.id) for file in stored])
+        session.add(
+            ApplicationEvent(
+                application_id=application.id,
+                to_status=ApplicationStatus.received.value,
+                actor="candidate",
+            )
+        )
+        # The follow-up token is a secret: the recorded answer leaves it out, and a replay
+        # gets a fresh one (see ``replay_created``).
+        recorded = {"id": str(application.id), "status": ApplicationStatus.received.value}
+        await commit(201, json.dumps(recorded))
+    except BaseException as error:
+        # Rolled back first: the write lock is not held while the files are removed.
+        await session.rollback()
+        await files.remove(storage, stored)
+        if isinstance(error, IntegrityError):
+            raise _duplicate() from None
+        raise
+    return ApplicationCreated(
+        id=application.id, status=ApplicationStatus.received, follow_up_token=token
+    )
+
+
+def _new_application(
+    offer: Offer, submission: Submission, email_hash: str, token_hash: str
+) -> Application:
+    principal, candidature = submission.principal, submission.candidature
     now = utcnow()
-    application = Application(
+    return Application(
         offer_id=offer.id,
         organisation_id=offer.organisation_id,
         candidate_id=principal.candidate_id if principal and principal.role == CANDIDATE else None,
@@ -184,61 +176,8 @@ async def apply(
         message=candidature.message,
         consent_at=now,
         keep_for_future_offers=candidature.keep_for_future_offers,
-        follow_up_token_hash=hash_key(token),
+        follow_up_token_hash=token_hash,
         last_candidate_action_at=now,
-    )
-    # Files first, outside any transaction: an upload may take seconds, and holding a
-    # connection (or SQLite's write lock) that long would stall everyone else.
-    await session.commit()
-    stored_keys: list[str] = []
-    try:
-        documents_rows = []
-        for checked in files:
-            key = f"applications/{uuid.uuid4().hex}"
-            stored_keys.append(key)
-            stored = await storage.save(
-                key, _chunks(checked.upload), content_type=checked.content_type, max_bytes=max_bytes
-            )
-            documents_rows.append(
-                ApplicationDocument(
-                    application_id=application.id,
-                    kind=checked.kind.value,
-                    storage_key=key,
-                    file_name=checked.file_name,
-                    content_type=checked.content_type,
-                    size=stored.size,
-                    sha256=stored.sha256,
-                )
-            )
-        session.add(application)
-        # No ORM relationship orders the inserts: the application goes first.
-        await session.flush()
-        session.add_all(documents_rows)
-        session.add(
-            ApplicationEvent(
-                application_id=application.id,
-                to_status=ApplicationStatus.received.value,
-                actor="candidate",
-            )
-        )
-        if idempotency_key is not None:
-            # The follow-up token is a secret: the recorded answer leaves it out, and a
-            # replay gets a fresh one (see ``replay_created``).
-            scope, key = idempotency_key
-            recorded = {"id": str(application.id), "status": ApplicationStatus.received.value}
-            await idempotency.record(session, scope, key, 201, json.dumps(recorded))
-        await session.commit()
-    except BaseException as error:
-        await session.rollback()
-        for key in stored_keys:
-            await _delete_quietly(storage, key)
-        if isinstance(error, IntegrityError):
-            raise _duplicate() from None
-        if isinstance(error, ObjectTooLarge):
-            raise documents_too_large(max_bytes) from None
-        raise
-    return ApplicationCreated(
-        id=application.id, status=ApplicationStatus.received, follow_up_token=token
     )
 
 
@@ -249,27 +188,10 @@ async def replay_created(session: AsyncSession, recorded: str) -> ApplicationCre
     application = await session.get(Application, uuid.UUID(data["id"]))
     if application is None or application.erased_at is not None:
         raise NotFound("This application no longer exists.")
-    token = FOLLOW_UP_PREFIX + secrets.token_urlsafe(32)
-    application.follow_up_token_hash = hash_key(token)
+    token, application.follow_up_token_hash = follow_up.new_token()
     await session.commit()
     return ApplicationCreated(
         id=application.id, status=ApplicationStatus(application.status), follow_up_token=token
-    )
-
-
-async def _delete_quietly(storage: Storage, key: str) -> None:
-    # The first failure is the one to report; a failed clean-up is logged (the key is
-    # random, no personal data) and left to an operator.
-    try:
-        await storage.delete(key)
-    except Exception:
-        log.exception("could not remove stored object %s after a failed application", key)
-
-
-def documents_too_large(max_bytes: int) -> AppError:
-    return _document_problem(
-        documents.DocumentRejected(413, f"each file is at most {max_bytes} bytes"),
-        DocumentKind.cv,
     )
 
 

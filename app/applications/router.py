@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
 from starlette.responses import Response, StreamingResponse
 
-from app.applications import export, intake, service
+from app.applications import export, files, intake, service
 from app.applications.documents import ACCEPTED_TYPES, content_disposition
 from app.applications.models import (
     ApplicationCreated,
@@ -17,7 +17,6 @@ from app.applications.models import (
     DocumentKind,
     StatusChange,
 )
-from app.core import idempotency
 from app.core.api_keys import Role
 from app.core.clock import Today, zone_of
 from app.core.db import SessionDep
@@ -125,7 +124,7 @@ async def apply(
     uploads = [(DocumentKind.cv, cv)]
     if cover_letter is not None and (cover_letter.filename or cover_letter.size):
         uploads.append((DocumentKind.cover_letter, cover_letter))
-    files = intake.check_files(
+    checked = files.check_files(
         uploads,
         max_bytes=settings.max_document_bytes,
         max_unpacked=settings.max_unpacked_document_bytes,
@@ -138,32 +137,15 @@ async def apply(
         message=message,
         keep_for_future_offers=keep_for_future_offers,
     )
-    claim: tuple[str, str] | None = None
-    if idempotency_key is not None:
-        claim = (f"apply:{offer_id}", idempotency_key)
-        fingerprint = await intake.request_fingerprint(principal, candidature, files)
-        replay = await idempotency.claim(session, *claim, fingerprint)
-        if replay is not None:
-            return json_response(
-                await intake.replay_created(session, replay.body), status_code=replay.status
-            )
-    try:
-        offer = await intake.check_offer_open(session, offer_id, day)
-        created = await intake.apply(
-            session,
-            storage,
-            offer=offer,
-            principal=principal,
-            candidature=candidature,
-            files=files,
-            max_bytes=settings.max_document_bytes,
-            idempotency_key=claim,
-        )
-    except BaseException:
-        if claim is not None:
-            await idempotency.release(session, *claim)
-        raise
-    return json_response(created, status_code=201)
+    status, created = await intake.apply(
+        session,
+        storage,
+        intake.Submission(offer_id, principal, candidature, checked),
+        today=day,
+        max_bytes=settings.max_document_bytes,
+        idempotency_key=idempotency_key,
+    )
+    return json_response(created, status_code=status)
 
 
 @router.get(

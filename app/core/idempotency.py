@@ -3,14 +3,17 @@
 A key is claimed (committed) before the work starts, so a concurrent duplicate sees it
 and gets 409; the response is recorded when the work commits; a failure releases the
 claim so the client may retry. Records expire (``vocation purge``).
+
+``run_once`` does all of this; ``claim``, ``record`` and ``release`` are its steps.
 """
 
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -41,10 +44,71 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
-class Replay:
+class Key:
+    """A request's Idempotency-Key: ``key`` is unique within ``scope`` (say, one offer), and
+    ``request_hash`` tells a retry of the same request from another one (``fingerprint``)."""
+
+    scope: str
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a request answered, as it is recorded and replayed."""
+
     status: int
     body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replay(Answer):
+    """The answer recorded by an earlier request with the same key."""
+
+
+# Records the answer in the work's transaction, then commits both: the work calls it where
+# it would call ``session.commit()``, so that a retry never replays work that was undone.
+Commit = Callable[[int, str], Awaitable[None]]
+
+
+async def run_once(
+    session: AsyncSession, key: Key | None, work: Callable[[Commit], Awaitable[T]]
+) -> T | Replay:
+    """Run ``work`` once per ``key``: claim the key, or return the ``Replay`` of its first
+    answer (422 if it came with another request, 409 while that one is running); otherwise
+    run the work, which ends with ``await commit(status, body)``, and return what it
+    returns. If the work raises, its transaction is rolled back and the claim released, so
+    the client may retry. Without a key, the work runs and ``commit`` just commits."""
+    if key is not None:
+        # Outside the ``try``: a 409 or 422 here leaves the other request's claim alone.
+        replay = await claim(session, key.scope, key.key, key.request_hash)
+        if replay is not None:
+            return replay
+    committed = False
+
+    async def commit(status: int, body: str) -> None:
+        nonlocal committed
+        if key is not None:
+            await record(session, key.scope, key.key, status, body)
+        await session.commit()
+        committed = True
+
+    try:
+        result = await work(commit)
+        if not committed:
+            # A claim without its answer would answer 409 to every retry for ten minutes.
+            raise RuntimeError("the work returned without calling commit(status, body)")
+    except BaseException:
+        if key is not None:
+            await release(session, key.scope, key.key)
+        else:
+            await session.rollback()
+        raise
+    return result
 
 
 def fingerprint(parts: Any) -> str:

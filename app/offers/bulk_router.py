@@ -162,14 +162,12 @@ async def upload_offers(
         raise NotFound("This key's organisation no longer exists.")
     owner = bulk.Owner(organisation.id, organisation.slug)
     spool, body_hash = await _spool(request, settings.bulk_max_bytes)
-    claim: tuple[str, str] | None = None
-    try:
-        if idempotency_key is not None:
-            claim = (f"bulk:{owner.id}", idempotency_key)
-            fingerprint = upload_fingerprint(body_hash, media_type, mode, dry_run, sync)
-            replay = await idempotency.claim(session, *claim, fingerprint)
-            if replay is not None:
-                return _answer(replay.status, replay.body)
+    key = None
+    if idempotency_key is not None:
+        fingerprint = upload_fingerprint(body_hash, media_type, mode, dry_run, sync)
+        key = idempotency.Key(f"bulk:{owner.id}", idempotency_key, fingerprint)
+
+    async def upload(commit: idempotency.Commit) -> idempotency.Answer:
         try:
             # A second connection looks up each batch's offers while the session writes
             # the batch before (bulk.run_upload).
@@ -198,19 +196,17 @@ async def upload_offers(
         body = _atomic_failure(report) if status == 422 else report.model_dump_json()
         if not report.written:
             await session.rollback()
-        if claim is not None:
-            await idempotency.record(session, *claim, status, body)
-        await session.commit()
+        await commit(status, body)
         if report.written:
             request.app.state.search_worker.wake()
-    except BaseException:
-        await session.rollback()
-        if claim is not None:
-            await idempotency.release(session, *claim)
-        raise
+        return idempotency.Answer(status, body)
+
+    try:
+        # A replay is an Answer too: the first one, with its status and media type.
+        answer = await idempotency.run_once(session, key, upload)
     finally:
         spool.close()
-    return _answer(status, body)
+    return _answer(answer.status, answer.body)
 
 
 def _answer(status: int, body: str) -> Response:

@@ -75,12 +75,6 @@ async def get_public(reader: AsyncConnection, id_or_slug: str) -> OrganisationPu
     return OrganisationPublic.model_validate(row)
 
 
-async def resolve_id(reader: AsyncConnection, id_or_slug: str) -> uuid.UUID | None:
-    kind, value = parse_ref(id_or_slug)
-    column = table.c.id if kind == "id" else table.c.slug
-    return (await reader.execute(select(table.c.id).where(column == value))).scalar()
-
-
 async def create(session: AsyncSession, data: OrganisationCreate) -> Organisation:
     organisation = Organisation(**data.model_dump())
     session.add(organisation)
