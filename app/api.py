@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from app.applications.router import router as applications
 from app.candidates.router import router as candidates
-from app.offers.bulk_router import router as offer_uploads
+from app.offers.bulk.router import router as offer_uploads
 from app.offers.router import router as offers
 from app.organisations.router import router as organisations
 from app.referentials.router import router as referentials

@@ -17,8 +17,8 @@ from app.main import create_app
 from app.offers.bulk import formats
 from app.offers.bulk import upload as bulk_upload
 from app.offers.bulk.checks import CheckPool
+from app.offers.bulk.service import upload_fingerprint
 from app.offers.bulk.upload import BulkMode
-from app.offers.bulk_router import upload_fingerprint
 from app.offers.changes import OfferChange
 from app.offers.models import Offer
 from app.organisations.models import Organisation

@@ -1,37 +1,29 @@
 """Recruiters' scripts: `PUT` one offer by its reference, `POST /v1/offers/bulk` many."""
 
 import hashlib
-import json
 import tempfile
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
-from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
-from app.core import idempotency
 from app.core.api_keys import Role
 from app.core.clock import Today
 from app.core.db import SessionDep, get_database
 from app.core.errors import (
     PROBLEM_MEDIA_TYPE,
-    Conflict,
-    NotFound,
     PayloadTooLarge,
-    Unprocessable,
     UnsupportedMediaType,
     problem_responses,
 )
 from app.core.fields import ID_OR_SLUG_PATTERN
 from app.core.http import etag_of_model, json_response
 from app.core.security import Principal, WriterPrincipal, require_roles
-from app.offers import writer
-from app.offers.bulk import formats as bulk_formats
+from app.offers.bulk import formats
 from app.offers.bulk import service as bulk_service
-from app.offers.bulk import upload as bulk
+from app.offers.bulk.upload import BulkMode, BulkReport
 from app.offers.bulk.upsert import OfferUpsert
 from app.offers.models import OfferPublic
-from app.organisations.models import Organisation
 
 router = APIRouter(tags=["offers"])
 
@@ -45,7 +37,7 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
         "description": "The offers, one per row, each keyed by `reference`; rows are counted "
         "from 1 in every format (a CSV's header line is not a row).",
         "content": {
-            bulk_formats.JSON: {
+            formats.JSON: {
                 "schema": {
                     "type": "array",
                     "items": {
@@ -57,10 +49,10 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
                     },
                 }
             },
-            bulk_formats.NDJSON: {
+            formats.NDJSON: {
                 "schema": {"type": "string", "description": "One offer object per line."}
             },
-            bulk_formats.CSV: {
+            formats.CSV: {
                 "schema": {
                     "type": "string",
                     "description": "UTF-8, with or without BOM; `,` or `;`. The header names "
@@ -91,13 +83,6 @@ async def _spool(request: Request, max_bytes: int) -> tuple[Any, str]:
     return spool, digest.hexdigest()
 
 
-def upload_fingerprint(
-    body_hash: str, media_type: str, mode: bulk.BulkMode, dry_run: bool, sync: bool
-) -> str:
-    """What makes two uploads "the same request" for Idempotency-Key."""
-    return idempotency.fingerprint([body_hash, media_type, mode.value, dry_run, sync])
-
-
 # ASCII is UTF-8 too.
 _UTF8_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 
@@ -105,7 +90,7 @@ _UTF8_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 def _media_type(request: Request) -> str:
     declared, *parameters = request.headers.get("content-type", "").lower().split(";")
     declared = declared.strip()
-    if declared not in bulk_formats.MEDIA_TYPES:
+    if declared not in formats.MEDIA_TYPES:
         raise UnsupportedMediaType(
             "Send the offers as application/json (an array), application/x-ndjson or text/csv."
         )
@@ -123,7 +108,7 @@ def _media_type(request: Request) -> str:
 
 @router.post(
     "/offers/bulk",
-    response_model=bulk.BulkReport,
+    response_model=BulkReport,
     summary="Create, update and close many offers in one call (recruiter key)",
     description="Each row is an offer of the key's organisation, keyed by its `reference`: "
     "created when new, replaced when it differs, left alone when it is the same. "
@@ -142,9 +127,7 @@ async def upload_offers(
     request: Request,
     session: SessionDep,
     principal: RecruiterPrincipal,
-    mode: Annotated[bulk.BulkMode, Query(description="`atomic` or `partial`.")] = (
-        bulk.BulkMode.atomic
-    ),
+    mode: Annotated[BulkMode, Query(description="`atomic` or `partial`.")] = (BulkMode.atomic),
     dry_run: Annotated[bool, Query(description="Check and report; write nothing.")] = False,
     sync: Annotated[
         bool, Query(description="The upload is the full list: close the offers it omits.")
@@ -156,79 +139,26 @@ async def upload_offers(
 ) -> Response:
     settings = request.app.state.settings
     media_type = _media_type(request)
-    assert principal.organisation_id is not None
-    organisation = await session.get(Organisation, principal.organisation_id)
-    if organisation is None:
-        raise NotFound("This key's organisation no longer exists.")
-    owner = bulk.Owner(organisation.id, organisation.slug)
     spool, body_hash = await _spool(request, settings.bulk_max_bytes)
-    key = None
-    if idempotency_key is not None:
-        fingerprint = upload_fingerprint(body_hash, media_type, mode, dry_run, sync)
-        key = idempotency.Key(f"bulk:{owner.id}", idempotency_key, fingerprint)
-
-    async def upload(commit: idempotency.Commit) -> idempotency.Answer:
-        try:
-            # A second connection looks up each batch's offers while the session writes
-            # the batch before (bulk.run_upload).
-            async with get_database(request).engine.connect() as lookup, lookup.begin():
-                report = await bulk.run_upload(
-                    session,
-                    owner,
-                    bulk_formats.rows(spool, media_type),
-                    mode=mode,
-                    dry_run=dry_run,
-                    sync=sync,
-                    max_rows=settings.bulk_max_rows,
-                    checks=request.app.state.check_pool,
-                    media_type=media_type,
-                    lookup=lookup,
-                )
-        except bulk_formats.UploadUnreadable as error:
-            raise Unprocessable(str(error)) from None
-        except (writer.LostRace, IntegrityError):
-            # Another writer changed or created some of these offers meanwhile.
-            raise Conflict(
-                "Some of these offers changed during the upload; send it again.",
-                headers={"Retry-After": "1"},
-            ) from None
-        status = 200 if report.written or dry_run or not report.failed else 422
-        body = _atomic_failure(report) if status == 422 else report.model_dump_json()
-        if not report.written:
-            await session.rollback()
-        await commit(status, body)
-        if report.written:
-            request.app.state.search_worker.wake()
-        return idempotency.Answer(status, body)
-
     try:
-        # A replay is an Answer too: the first one, with its status and media type.
-        answer = await idempotency.run_once(session, key, upload)
+        answer = await bulk_service.upload(
+            session,
+            get_database(request),
+            principal,
+            bulk_service.Upload(spool, body_hash, media_type, mode, dry_run, sync, idempotency_key),
+            max_rows=settings.bulk_max_rows,
+            checks=request.app.state.check_pool,
+        )
     finally:
         spool.close()
+    if answer.status < 300:
+        request.app.state.search_worker.wake()
     return _answer(answer.status, answer.body)
 
 
 def _answer(status: int, body: str) -> Response:
     media_type = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
     return Response(body, status_code=status, media_type=media_type)
-
-
-def _atomic_failure(report: bulk.BulkReport) -> str:
-    """A problem (RFC 9457) that carries the whole report: its `errors` keep the problem's
-    `field` and `message`, and add each row's number and reference."""
-    problem = {
-        "type": "urn:vocation:problem:validation",
-        "title": "Unprocessable Content",
-        "status": 422,
-        "detail": f"{report.failed} row(s) failed, so nothing was written (mode=atomic). "
-        "Fix them, or send mode=partial to write the valid rows.",
-        **report.model_dump(exclude={"errors"}),
-        "errors": [
-            {**error.model_dump(), "field": error.field or "row"} for error in report.errors
-        ],
-    }
-    return json.dumps(problem, ensure_ascii=False)
 
 
 @router.put(
