@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 from app.core.config import Settings
 from app.core.db import Database, create_engine
 from app.offers import listing, service
-from app.search import query as search_query
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 DETAIL_PREFIX = "/v1/offers/"
@@ -51,7 +50,7 @@ async def list_offers(query_string: bytes) -> bytes:
     q = params.get("q", [""])[0]
     limit = int(params.get("limit", [str(settings.page_size_default)])[0])
     filters = listing.OfferFilters(
-        q=search_query.parse(q) if q else None,
+        q=q or None,
         contract_type=params.get("contract_type", []),
         departement=params.get("departement", []),
     )

@@ -59,7 +59,6 @@ from upload_memory import ROOT, free_port, memory_kb, reset_peak, run_cli
 
 from app.core.db import Database, create_engine
 from app.offers import listing
-from app.search import query as search_query
 
 MB = 1_000_000
 KIB_TO_MB = 1024 / MB
@@ -423,7 +422,7 @@ def main() -> None:
         list_filters = listing.OfferFilters(
             contract_type=[args.contract_type], departement=[args.departement]
         )
-        search_filters = listing.OfferFilters(q=search_query.parse(args.search))
+        search_filters = listing.OfferFilters(q=args.search)
         list_query = urlencode(
             {"contract_type": args.contract_type, "departement": args.departement}
         )

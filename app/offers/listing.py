@@ -5,10 +5,9 @@ Feeds and the list share the statements built here, so a filter means the same t
 """
 
 import math
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +20,15 @@ from sqlalchemy.sql.selectable import Subquery
 from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from app.core.types import in_storable_range
 from app.offers.models import OfferPublic
+from app.offers.query import (
+    HOURS_PER_MONTH,
+    NET_TO_GROSS,
+    Facet,
+    OfferFilters,
+    OfferQuery,
+    OfferSort,
+    effective_sort,
+)
 from app.offers.service import OFFER_COLUMNS, ORGANISATION_COLUMNS, offers, organisations, to_public
 from app.referentials.enums import (
     Categorie,
@@ -32,11 +40,7 @@ from app.referentials.enums import (
 )
 from app.search import query as search
 
-# Salaries compare as monthly gross pay: 35 hours a week is 151.67 hours a month (the
-# legal monthly duration in France), and net pay is about 78% of gross in the private
-# sector (the usual rule of thumb; the public sector's ratio is a little higher).
-HOURS_PER_MONTH = 151.67
-NET_TO_GROSS = 0.78
+__all__ = ["Facet", "OfferFilters", "OfferQuery", "OfferSort", "effective_sort"]
 
 _MONTHLY_GROSS = (
     func.coalesce(offers.c.salary_max, offers.c.salary_min)
@@ -50,54 +54,52 @@ _MONTHLY_GROSS = (
 _NO_DEADLINE = literal(date.max, DateType)
 _DEADLINE_KEY = func.coalesce(offers.c.deadline, _NO_DEADLINE)
 
-
-class OfferSort(StrEnum):
-    relevance = "relevance"
-    published_at = "published_at"
-    deadline = "deadline"
-
-
-class Facet(StrEnum):
-    contract_type = "contract_type"
-    departement = "departement"
-    region = "region"
-    remote = "remote"
-    organisation_kind = "organisation_kind"
-    versant = "versant"
-    categorie = "categorie"
-
-
-_FACET_COLUMNS: dict[Facet, ColumnElement[Any]] = {
-    Facet.contract_type: offers.c.contract_type,
-    Facet.departement: offers.c.departement,
-    Facet.region: offers.c.region,
-    Facet.remote: offers.c.remote,
-    Facet.organisation_kind: organisations.c.kind,
-    Facet.versant: offers.c.versant,
-    Facet.categorie: offers.c.categorie,
+# The filters whose values are one column's: "any of these values". Facets count them.
+_ONE_OF: dict[str, ColumnElement[Any]] = {
+    "contract_type": offers.c.contract_type,
+    "departement": offers.c.departement,
+    "region": offers.c.region,
+    "remote": offers.c.remote,
+    "organisation_kind": organisations.c.kind,
+    "versant": offers.c.versant,
+    "categorie": offers.c.categorie,
 }
 
 
-@dataclass(frozen=True, slots=True)
-class OfferFilters:
-    """What narrows the list. Filters combine with AND; values of one filter with OR."""
+def _one_of(column: ColumnElement[Any]) -> Callable[[Sequence[str]], ColumnElement[bool]]:
+    return lambda values: column.in_([str(value) for value in values])
 
-    q: search.SearchQuery | None = None
-    contract_type: Sequence[str] = ()
-    departement: Sequence[str] = ()
-    region: Sequence[str] = ()
-    organisation: Sequence[str] = ()
-    organisation_kind: Sequence[str] = ()
-    remote: Sequence[str] = ()
-    versant: Sequence[str] = ()
-    categorie: Sequence[str] = ()
-    salary_min: int | None = None
-    published_since: datetime | None = None
-    deadline_after: date | None = None
 
-    def without(self, facet: Facet) -> "OfferFilters":
-        cleared: dict[str, Any] = {facet.value: ()}
-        return replace(self, **cleared)
+def _organisation_condition(references: Sequence[str]) -> ColumnElement[bool]:
+    ids, slugs = [], []
+    for reference in references:
+        try:
+            ids.append(UUID(reference))
+        except ValueError:
+            slugs.append(reference)
+    return or_(organisations.c.id.in_(ids), organisations.c.slug.in_(slugs))
+
+
+def _deadline_after(day: str) -> ColumnElement[bool]:
+    return or_(offers.c.deadline.is_(None), offers.c.deadline >= date.fromisoformat(day))
+
+
+# Each filter of ``OfferFilters`` as SQL, keyed by the field's name, given its value when
+# the client set it. `q` is not a condition but a join (the search's hits, with their
+# score): see ``_source``.
+_CONDITIONS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+    **{name: _one_of(column) for name, column in _ONE_OF.items()},
+    "organisation": _organisation_condition,
+    "salary_min": lambda least: least <= _MONTHLY_GROSS,
+    "published_since": lambda moment: offers.c.published_at >= datetime.fromisoformat(moment),
+    "deadline_after": _deadline_after,
+}
+_SEARCH = "q"
+
+_unwired = set(OfferFilters.model_fields) ^ {*_CONDITIONS, _SEARCH}
+if _unwired:
+    raise RuntimeError(f"OfferFilters fields and their SQL conditions differ: {_unwired}")
+_FACET_COLUMNS: dict[Facet, ColumnElement[Any]] = {facet: _ONE_OF[facet] for facet in Facet}
 
 
 class OfferFacets(BaseModel):
@@ -112,6 +114,10 @@ class OfferFacets(BaseModel):
     organisation_kind: dict[OrganisationKind, int] | None = None
     versant: dict[Versant, int] | None = None
     categorie: dict[Categorie, int] | None = None
+
+
+if list(OfferFacets.model_fields) != [facet.value for facet in Facet]:
+    raise RuntimeError("OfferFacets must have one field per Facet, in the same order")
 
 
 class OfferPage(Page[OfferPublic]):
@@ -135,20 +141,10 @@ class _Source:
 
 def _source(filters: OfferFilters, dialect: str) -> _Source:
     joined = offers.join(organisations, offers.c.organisation_id == organisations.c.id)
-    if filters.q is None:
+    if filters.search is None:
         return _Source(joined, None)
-    hits = search.hits(dialect, filters.q)
+    hits = search.hits(dialect, filters.search)
     return _Source(joined.join(hits, hits.c.offer_id == offers.c.id), hits)
-
-
-def _organisation_condition(references: Sequence[str]) -> ColumnElement[bool]:
-    ids, slugs = [], []
-    for reference in references:
-        try:
-            ids.append(UUID(reference))
-        except ValueError:
-            slugs.append(reference)
-    return or_(organisations.c.id.in_(ids), organisations.c.slug.in_(slugs))
 
 
 def _conditions(filters: OfferFilters, today: date) -> list[ColumnElement[bool]]:
@@ -156,28 +152,11 @@ def _conditions(filters: OfferFilters, today: date) -> list[ColumnElement[bool]]
         offers.c.status == OfferStatus.published.value,
         or_(offers.c.deadline.is_(None), offers.c.deadline >= today),
     ]
-    for name, column in (
-        ("contract_type", offers.c.contract_type),
-        ("departement", offers.c.departement),
-        ("region", offers.c.region),
-        ("organisation_kind", organisations.c.kind),
-        ("remote", offers.c.remote),
-        ("versant", offers.c.versant),
-        ("categorie", offers.c.categorie),
-    ):
-        values = getattr(filters, name)
-        if values:
-            conditions.append(column.in_(values))
-    if filters.organisation:
-        conditions.append(_organisation_condition(filters.organisation))
-    if filters.salary_min is not None:
-        conditions.append(filters.salary_min <= _MONTHLY_GROSS)
-    if filters.published_since is not None:
-        conditions.append(offers.c.published_at >= filters.published_since)
-    if filters.deadline_after is not None:
-        conditions.append(
-            or_(offers.c.deadline.is_(None), offers.c.deadline >= filters.deadline_after)
-        )
+    for name, condition in _CONDITIONS.items():
+        value = getattr(filters, name)
+        # None or an empty list: a filter the client did not set.
+        if value is not None and not (isinstance(value, list | tuple) and not value):
+            conditions.append(condition(value))
     return conditions
 
 
@@ -187,14 +166,6 @@ def _select(filters: OfferFilters, dialect: str, today: date, *extra: Any) -> Se
     if source.hits is not None:
         columns.append(source.hits.c.score)
     return select(*columns).select_from(source.joined).where(*_conditions(filters, today))
-
-
-def effective_sort(sort: OfferSort | None, filters: OfferFilters) -> OfferSort:
-    """Relevance when searching, newest first otherwise; without a query every offer is
-    equally relevant, so `relevance` falls back to newest first."""
-    if sort is None or sort == OfferSort.relevance:
-        return OfferSort.relevance if filters.q is not None else OfferSort.published_at
-    return sort
 
 
 def _score(value: str) -> float:
@@ -258,7 +229,7 @@ def _cursor_after(row: Any, sort: OfferSort) -> str:
 async def _facet_counts(
     reader: AsyncConnection, filters: OfferFilters, facet: Facet, today: date
 ) -> dict[str, int]:
-    others = filters.without(facet)
+    others = filters.without(facet.value)
     column = _FACET_COLUMNS[facet]
     source = _source(others, reader.dialect.name)
     statement = (
@@ -274,15 +245,15 @@ async def _facet_counts(
 
 async def list_public(
     reader: AsyncConnection,
-    filters: OfferFilters,
+    query: OfferQuery,
     *,
-    sort: OfferSort | None = None,
     limit: int,
     cursor: str | None,
     today: date,
     facets: Sequence[Facet] = (),
 ) -> OfferPage:
-    order = effective_sort(sort, filters)
+    order = effective_sort(query.sort, query)
+    filters: OfferFilters = query
     statement = _ordered(_select(filters, reader.dialect.name, today), order, cursor)
     rows = (await reader.execute(statement.limit(limit + 1))).mappings().all()
     items = [to_public(row, today) for row in rows[:limit]]

@@ -1,7 +1,6 @@
 """HTTP around syndication: base URLs, conditional requests, and the JobPosting of one offer.
 
-Kept apart from ``router.py`` because the offers router imports it for content negotiation,
-and ``router.py`` imports the offers router's filters.
+Kept apart from ``router.py`` because the offers router imports it for content negotiation.
 """
 
 from typing import Any

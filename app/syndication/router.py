@@ -16,7 +16,7 @@ from app.core.http import http_date
 from app.core.middleware import is_head
 from app.offers import listing
 from app.offers.models import OfferPublic
-from app.offers.router import offer_filters
+from app.offers.query import OfferFilters, offer_filters
 from app.syndication import feeds
 from app.syndication.responses import none_match, public_base
 
@@ -38,7 +38,7 @@ FeedLimit = Annotated[
         f"most {FEED_SIZE_MAX:,}. The feed is streamed, so a large one starts at once.",
     ),
 ]
-Filters = Annotated[listing.OfferFilters, Depends(offer_filters)]
+Filters = Annotated[OfferFilters, Depends(offer_filters)]
 
 DESCRIPTION = (
     "The open offers (published, deadline not passed), newest first, with the same filters "
@@ -62,7 +62,7 @@ def _self_url(request: Request, base: str) -> str:
 async def _serve(
     request: Request,
     reader: ReaderDep,
-    filters: listing.OfferFilters,
+    filters: OfferFilters,
     day: Today,
     limit: int,
     feed: feeds.FeedFormat,
