@@ -120,12 +120,15 @@ def server(
     target: str = "app.main:app",
     flags: Sequence[str] = DEFAULT_FLAGS,
     stop_timeout: float = 10,
+    cpus: Sequence[int] = (),
 ) -> Iterator[subprocess.Popen[bytes]]:
     """uvicorn serving ``target`` (one worker), once it answers /healthz; always stopped
-    on the way out. Every benchmark starts its servers here."""
+    on the way out. Every benchmark starts its servers here. ``cpus``, if given, pins it
+    to those cores (``taskset`` execs uvicorn: the process's pid is the server's)."""
+    pinned = ["taskset", "--cpu-list", ",".join(map(str, cpus))] if cpus else []
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [sys.executable, "-m", "uvicorn", target, *flags, "--port", str(port)],
+            [*pinned, sys.executable, "-m", "uvicorn", target, *flags, "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
