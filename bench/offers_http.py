@@ -370,8 +370,20 @@ def load(
     return json.loads(done.stdout)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, all its threads, so far."""
+    # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    user, system = int(fields[11]), int(fields[12])
+    return (user + system) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    ports: dict[str, int], routes: list[Route], work: Path, args: argparse.Namespace
+    ports: dict[str, int],
+    pids: dict[str, int],
+    routes: list[Route],
+    work: Path,
+    args: argparse.Namespace,
 ) -> Measures:
     measures = Measures()
     files = {}
@@ -379,13 +391,17 @@ def measure(
         files[route.name] = work / f"{route.name}.txt"
         files[route.name].write_text("\n".join(route.targets) + "\n")
     print()
-    print(f"{'round':>5}  {'route':<8} {'server':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} err")
+    print(
+        f"{'round':>5}  {'route':<8} {'server':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'cpu ms':>7} err"
+    )
     for number in range(args.rounds):
         # Rotate who goes first, so that none always runs on a warmer machine.
         shift = number % len(SERVERS)
         order = SERVERS[shift:] + SERVERS[:shift]
         for route in routes:
             for name in order:
+                cpu_before = cpu_seconds(pids[name])
                 result = load(
                     ports[name],
                     files[route.name],
@@ -394,10 +410,15 @@ def measure(
                     args.warmup,
                     args.cores.rest,
                 )
+                # The server's CPU over warm-up and measure, per request at the measured
+                # rate: what it costs whatever the machine's load, unlike req/s.
+                served = result["rps"] * (args.duration + args.warmup)
+                result["cpu_ms"] = 1000 * (cpu_seconds(pids[name]) - cpu_before) / served
                 measures.add(route.name, name, result)
                 print(
                     f"{number + 1:>5}  {route.name:<8} {name:<9} {result['rps']:>8.1f} "
-                    f"{result['p50_ms']:>8.1f} {result['p99_ms']:>8.1f} {result['errors']}",
+                    f"{result['p50_ms']:>8.1f} {result['p99_ms']:>8.1f} "
+                    f"{result['cpu_ms']:>7.3f} {result['errors']}",
                     flush=True,
                 )
     return measures
@@ -513,6 +534,23 @@ def report(
             f"{verdict:<7}   {shared:>12.3f} {shared_low:>5.2f}-{shared_high:<5.2f}"
             + (f" ({errors} errors)" if errors else "")
         )
+    print()
+    print(
+        f"{'route':<8} "
+        + " ".join(f"{name + ' cpu ms/req':>20}" for name in SERVERS)
+        + f" {'bare/app cpu':>13}"
+    )
+    for route in routes:
+        cpu = {name: measures.median(route.name, name, "cpu_ms") for name in SERVERS}
+        print(
+            f"{route.name:<8} "
+            + " ".join(f"{cpu[name]:>20.3f}" for name in SERVERS)
+            + f" {cpu['bare'] / cpu['app']:>13.3f}"
+        )
+    print(
+        "(the server's CPU per request, warm-up included, medians over the rounds; bare/app "
+        "is the ratio the throughputs would have if the server's core were the only limit)"
+    )
     print(
         "(ratios of req/s, medians over the rounds, and the range of the per-round ratios; the "
         f"targets are the issue's, against bare; app/baseline was held to {FRAMEWORK_TARGET} "
@@ -626,17 +664,19 @@ def main() -> None:
             f"; the search: {asyncio.run(open_offers(url, search_filters, today)):,}"
         )
         ports = {name: free_port() for name in SERVERS}
+        pids = {}
         with contextlib.ExitStack() as stack:
             stack.enter_context(postgres_pinned(args.admin_dsn, args.cores.rest))
             for name in SERVERS:
-                stack.enter_context(
+                process = stack.enter_context(
                     server(
                         TARGETS_OF[name], env, ports[name], work / f"{name}.log", args.cores.server
                     )
                 )
+                pids[name] = process.pid
             check_same_json(ports, routes)
             print(f"The {len(SERVERS)} servers answer the same JSON on every route.")
-            measures = measure(ports, routes, work, args)
+            measures = measure(ports, pids, routes, work, args)
         feed = measure_feed(env, work, args.feed_limit, args.feed_runs, args.cores.server)
         report(measures, routes, feed, args)
     finally:
