@@ -31,6 +31,9 @@ _EXPIRED = (
     )
     .order_by(offers.c.id)  # as every writer locks offers: no deadlock between them
     .limit(BATCH_SIZE)
+    # PostgreSQL: the workers of several processes share the offers instead of waiting for
+    # each other (SQLite runs one writer at a time, and has no FOR UPDATE).
+    .with_for_update(skip_locked=True)
 )
 _PUBLISHED = {"status": OfferStatus.published.value}
 
