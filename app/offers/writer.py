@@ -123,6 +123,10 @@ _CREATED_COLUMNS = [*STORED_FIELDS, "id", "organisation_id", "published_at",
                     "closed_at", "created_at", "updated_at", "version"]  # fmt: skip
 
 
+# Offers queued for the search index per statement (Indexing.queued).
+_QUEUE_BATCH = 500
+
+
 class OfferWriter:
     """The writes of offers in one transaction. Call :meth:`finish` last, then commit:
     it appends the feed entries (the feed's order is commit order) and refreshes the
@@ -133,6 +137,7 @@ class OfferWriter:
         self.indexing = indexing
         self.feed = changes.ChangeLog()
         self._to_index: list[uuid.UUID] = []
+        self._to_queue: list[uuid.UUID] = []
         self.now = utcnow()
 
     async def create(self, organisation_id: uuid.UUID, created: Iterable[NewOffer]) -> None:
@@ -191,12 +196,23 @@ class OfferWriter:
         self.feed.extend(entries)
         ids = [offer_id for offer_id, _ in entries]
         if self.indexing == Indexing.queued:
-            await search_queue.enqueue(self.session, ids)
+            # Queued a batch at a time: an update or a sync close is written offer by offer,
+            # and one statement each would double an upload's round trips.
+            self._to_queue.extend(ids)
+            if len(self._to_queue) >= _QUEUE_BATCH:
+                await self._enqueue()
         else:
             self._to_index.extend(ids)
 
+    async def _enqueue(self) -> None:
+        if self._to_queue:
+            await search_queue.enqueue(self.session, self._to_queue)
+            self._to_queue = []
+
     async def finish(self) -> None:
-        """The transaction's last writes: the feed entries, then the search index."""
+        """The transaction's last writes: the search index (or its queue), then the feed
+        entries."""
+        await self._enqueue()
         if self._to_index:
             await search_index.sync(self.session, self._to_index)
             self._to_index = []
