@@ -94,7 +94,8 @@ async def request_fingerprint(submission: Submission) -> str:
 
 async def check_offer_open(session: AsyncSession, offer_id: uuid.UUID, today: date) -> Offer:
     offer = await session.get(Offer, offer_id)
-    if offer is None or offer.status == "draft":
+    # Never published (a draft, or a draft closed as such): not found, as GET answers.
+    if offer is None or offer.status == "draft" or offer.published_at is None:
         raise NotFound("No offer with this id.")
     if effective_status(offer.status, offer.deadline, today) != "published":
         raise Conflict("This offer is closed: it no longer takes applications.")
