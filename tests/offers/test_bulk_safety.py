@@ -321,3 +321,37 @@ async def test_an_upload_in_a_deadlock_answers_409_to_retry_not_500(
     assert response.headers["Retry-After"] == "1"
     retried = await upload(client, key, changed)
     assert retried.json()["updated"] == 2
+
+
+@pytest.mark.skipif(engine_name() != "postgres", reason="PostgreSQL's row locks")
+async def test_a_sync_crossed_by_the_expiry_worker_closes_around_it_instead_of_failing(
+    app: Any,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    labo: Organisation,
+    key: str,
+    database_url: str,
+) -> None:
+    """The expiry worker of another process closes an expired offer while a nightly
+    `sync` upload runs: the upload waits for it, then leaves that offer out, instead of
+    failing with 409."""
+    assert (await upload(client, key, [row(1), row(2), row(3)])).status_code == 200
+    async with other_writer(database_url) as (other, writing):
+        # As the worker does: lock the offer, close it, commit later.
+        await other.execute(
+            "UPDATE offer SET status = 'closed', version = version + 1 "
+            "WHERE reference = 'LABO-0003'"
+        )
+        syncing = asyncio.create_task(upload(client, key, [row(1)], sync=True))
+        await asyncio.sleep(0.5)  # the upload now waits for the worker's row lock
+        assert not syncing.done()
+        await writing.commit()
+        response = await syncing
+
+    assert response.status_code == 200, response.text
+    assert response.json()["closed"] == 1
+    assert await statuses(session, labo) == {
+        "LABO-0001": "published",
+        "LABO-0002": "closed",
+        "LABO-0003": "closed",
+    }

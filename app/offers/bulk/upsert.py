@@ -155,10 +155,15 @@ async def close_absent(
     (a dry run), only counts them."""
     rows = (
         await session.execute(
-            sa.select(offers.c.id, offers.c.reference, offers.c.version).where(
+            sa.select(offers.c.id, offers.c.reference, offers.c.version)
+            .where(
                 offers.c.organisation_id == organisation_id,
                 offers.c.status == OfferStatus.published.value,
             )
+            # PostgreSQL: locked until the upload commits, so the expiry worker (which
+            # skips locked offers) cannot close one in between and fail the upload; one it
+            # is closing is waited for, then left out as closed.
+            .with_for_update()
         )
     ).all()
     # In the order of their ids, as updates are written (see write).
