@@ -325,7 +325,6 @@ async def test_an_upload_in_a_deadlock_answers_409_to_retry_not_500(
 
 @pytest.mark.skipif(engine_name() != "postgres", reason="PostgreSQL's row locks")
 async def test_a_sync_crossed_by_the_expiry_worker_closes_around_it_instead_of_failing(
-    app: Any,
     client: httpx.AsyncClient,
     session: AsyncSession,
     labo: Organisation,
