@@ -22,6 +22,7 @@ from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
 from app.offers.bulk.checks import shared_pool
 from app.offers.expiry import ExpiryWorker
+from app.offers.hot import HotReads
 from app.search.queue import SearchWorker
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(v1)
     # Outermost last: CORS answers preflights before the body limit reads anything.
+    app.add_middleware(HotReads)
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodySizeLimit,

@@ -2,12 +2,11 @@
 with the very SQL and JSON of the app, and nothing else.
 
 No FastAPI, no Starlette, no middleware, no dependency injection, no query validation, no
-ETag: it splits the query string, builds the statement with the app's own builders
-(``app.offers.listing``, ``app.offers.service``), runs it on an engine made by the app's
-``create_engine`` from the same ``VOCATION_*`` settings through the same AUTOCOMMIT
-reader, turns rows into the same pydantic models with ``to_public`` and serialises them
-with ``model_dump_json`` as the app does. What the app takes on top of this is the cost of
-the framework, its middleware, its validation and our own layers around the query.
+ETag: it splits the query string and calls the app's own reads (``listing.list_public``,
+``reads.get_public``: the same statements, run the same way, and the same JSON writer) on
+an engine made by the app's ``create_engine`` from the same ``VOCATION_*`` settings
+through the same AUTOCOMMIT reader. What the app takes on top of this is the cost of the
+framework, its middleware, its validation and our own layers around the query.
 
     .venv/bin/python -m uvicorn bench.baseline_app:app --port 8001   # from the checkout
 
@@ -23,12 +22,11 @@ from zoneinfo import ZoneInfo
 
 from app.core.config import Settings
 from app.core.db import Database, create_engine
-from app.offers import listing, service
+from app.core.errors import NotFound
+from app.offers import listing, reads
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 DETAIL_PREFIX = "/v1/offers/"
-# The app's response leaves out the facets nobody asked for: so does the baseline.
-NO_FACETS = listing.absent_facets(())
 
 settings = Settings()
 database = Database(
@@ -49,31 +47,22 @@ async def list_offers(query_string: bytes) -> bytes:
     params = parse_qs(query_string.decode("latin-1"))
     q = params.get("q", [""])[0]
     limit = int(params.get("limit", [str(settings.page_size_default)])[0])
-    filters = listing.OfferFilters(
+    query = listing.OfferQuery(
         q=q or None,
         contract_type=params.get("contract_type", []),
         departement=params.get("departement", []),
     )
-    today = _today()
-    order = listing.effective_sort(None, filters)
-    statement = listing._ordered(listing._select(filters, database.dialect, today), order, None)
-    async with database.reader.connect() as connection:
-        result = await connection.execute(statement.limit(limit + 1))
-        rows = result.mappings().all()
-    items = [service.to_public(row, today) for row in rows[:limit]]
-    cursor = listing._cursor_after(rows[limit - 1], order) if len(rows) > limit else None
-    page = listing.OfferPage(items=items, next_cursor=cursor)
-    return page.model_dump_json(exclude=NO_FACETS).encode()
+    page = await listing.list_public(database, query, limit=limit, cursor=None, today=_today())
+    return page.body()
 
 
 async def offer_detail(offer_id: uuid.UUID) -> bytes | None:
-    today = _today()
-    async with database.reader.connect() as connection:
-        result = await connection.execute(service._BY_ID, {"offer_id": offer_id})
-        row = result.mappings().first()
-    if row is None or row["status"] == "draft":
+    zone_today = _today()
+    try:
+        readable = await reads.get_public(database, offer_id, None, zone_today, zone)
+    except NotFound:
         return None
-    return service.to_public(row, today).model_dump_json().encode()
+    return readable.body
 
 
 async def _answer(send: Any, status: int, body: bytes) -> None:

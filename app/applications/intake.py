@@ -28,7 +28,7 @@ from app.core.security import CANDIDATE, Principal
 from app.core.storage import Storage
 from app.core.types import utcnow
 from app.offers.models import Offer
-from app.offers.service import effective_status
+from app.offers.reads import effective_status
 
 
 def email_fingerprint(email: str) -> str:

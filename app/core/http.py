@@ -42,6 +42,18 @@ def cached_json(
     """Serialise once with pydantic-core, tag the bytes, and answer 304 when the client
     already holds them."""
     body = model.model_dump_json(exclude=exclude).encode()
+    return cached_body(request, body, max_age=max_age, public=public, headers=headers)
+
+
+def cached_body(
+    request: Request,
+    body: bytes,
+    *,
+    max_age: int,
+    public: bool = True,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """JSON already serialised: tagged, and 304 when the client already holds it."""
     etag = etag_of(body)
     scope = "public" if public else "private"
     all_headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}

@@ -81,7 +81,11 @@ async def page_limit(
         ),
     ] = None,
 ) -> int:
-    settings = request.app.state.settings
+    return checked_limit(request.app.state.settings, limit)
+
+
+def checked_limit(settings: Any, limit: int | None) -> int:
+    """``limit`` or the default page size; 422 above the largest."""
     if limit is None:
         return int(settings.page_size_default)
     if limit > settings.page_size_max:

@@ -9,6 +9,7 @@ import logging
 import math
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
@@ -48,11 +49,66 @@ def async_storage_url(url: str) -> str:
     return url if url.startswith("async+") else "async+" + url
 
 
+class MemoryWindows:
+    """Moving windows in this process, as ``limits`` keeps them but without its costs on
+    every request (a task and a thread hop to expire entries): for each rule and address,
+    the times of the hits inside the window, oldest first. The event loop runs one hit at
+    a time, so no lock is needed."""
+
+    # How often every window is swept of addresses that stopped calling.
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self.hits: dict[tuple[str, str], deque[float]] = {}
+        self.longest = 0.0
+        self.swept_at = time.monotonic()
+
+    def hit(self, limit: RateLimitItem, name: str, who: str) -> bool:
+        """Count a hit and say whether it is allowed; a refused hit is not counted."""
+        now = time.monotonic()
+        seconds = limit.get_expiry()
+        if now - self.swept_at > self.SWEEP_SECONDS:
+            self._sweep(now)
+        hits = self.hits.get((name, who))
+        if hits is None:
+            hits = self.hits[(name, who)] = deque()
+            self.longest = max(self.longest, seconds)
+        cutoff = now - seconds
+        while hits and hits[0] <= cutoff:
+            hits.popleft()
+        if len(hits) >= limit.amount:
+            return False
+        hits.append(now)
+        return True
+
+    def retry_after(self, limit: RateLimitItem, name: str, who: str) -> float:
+        """Seconds until the oldest hit in the window leaves it."""
+        hits = self.hits.get((name, who))
+        if not hits:
+            return 0.0
+        return hits[0] + limit.get_expiry() - time.monotonic()
+
+    def _sweep(self, now: float) -> None:
+        self.swept_at = now
+        cutoff = now - self.longest
+        for key in [key for key, hits in self.hits.items() if not hits or hits[-1] <= cutoff]:
+            del self.hits[key]
+
+
+def _in_memory(storage_url: str) -> bool:
+    return storage_url.removeprefix("async+").startswith("memory://")
+
+
 class RateLimit:
     def __init__(self, app: ASGIApp, rules: list[Rule], storage_url: str) -> None:
         self.app = app
         self.rules = rules
-        self.limiter = MovingWindowRateLimiter(storage_from_string(async_storage_url(storage_url)))
+        self.memory = MemoryWindows() if _in_memory(storage_url) else None
+        self.limiter = (
+            None
+            if self.memory is not None
+            else MovingWindowRateLimiter(storage_from_string(async_storage_url(storage_url)))
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -68,15 +124,21 @@ class RateLimit:
         for current in self.rules:
             if not current.matches(scope["method"], scope["path"]):
                 continue
-            try:
-                allowed = await self.limiter.hit(current.limit, current.name, who)
-                if allowed:
+            if self.memory is not None:
+                if self.memory.hit(current.limit, current.name, who):
                     continue
-                stats = await self.limiter.get_window_stats(current.limit, current.name, who)
-            except Exception:
-                log.warning("rate-limit store unavailable; letting the request through")
-                return None
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+                wait = self.memory.retry_after(current.limit, current.name, who)
+            else:
+                assert self.limiter is not None
+                try:
+                    if await self.limiter.hit(current.limit, current.name, who):
+                        continue
+                    stats = await self.limiter.get_window_stats(current.limit, current.name, who)
+                except Exception:
+                    log.warning("rate-limit store unavailable; letting the request through")
+                    return None
+                wait = stats.reset_time - time.time()
+            retry_after = max(1, math.ceil(wait))
             limit = current.limit
             error = TooManyRequests(
                 f"Too many requests: at most {limit.amount} per {limit.multiples} "

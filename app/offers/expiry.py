@@ -1,7 +1,7 @@
 """Closing offers whose last day to apply has passed, in the background.
 
 Until the worker closes it, such an offer already reads as closed everywhere
-(service.effective_status): what the worker adds is its "closed" entry in the change
+(reads.effective_status): what the worker adds is its "closed" entry in the change
 feed, so that partners' mirrors drop it too, without any `GET` writing.
 """
 

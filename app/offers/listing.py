@@ -8,17 +8,35 @@ import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, FromClause, Select, case, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    FromClause,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy import Date as DateType
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import Subquery
 
+from app.core.db import Database
 from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from app.core.types import in_storable_range
+from app.offers import reads
 from app.offers.models import OfferPublic
 from app.offers.query import (
     HOURS_PER_MONTH,
@@ -29,7 +47,7 @@ from app.offers.query import (
     OfferSort,
     effective_sort,
 )
-from app.offers.service import OFFER_COLUMNS, ORGANISATION_COLUMNS, offers, organisations, to_public
+from app.offers.reads import OFFER_COLUMNS, ORGANISATION_COLUMNS, offers, organisations, to_public
 from app.referentials.enums import (
     Categorie,
     ContractType,
@@ -66,33 +84,69 @@ _ONE_OF: dict[str, ColumnElement[Any]] = {
 }
 
 
-def _one_of(column: ColumnElement[Any]) -> Callable[[Sequence[str]], ColumnElement[bool]]:
-    return lambda values: column.in_([str(value) for value in values])
+def _any_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` holds one of the values bound to ``name``: one array parameter on
+    PostgreSQL, whatever their number, so one statement serves every request."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
-def _organisation_condition(references: Sequence[str]) -> ColumnElement[bool]:
+@dataclass(frozen=True, slots=True)
+class _Condition:
+    """A filter as SQL: the condition, with bound parameters (given the dialect), and the
+    values of those parameters (given the filter's value)."""
+
+    where: Callable[[str], ColumnElement[bool]]
+    params: Callable[[Any], dict[str, Any]]
+
+
+def _one_of(name: str) -> _Condition:
+    return _Condition(
+        lambda dialect: _any_of(_ONE_OF[name], name, dialect),
+        lambda values: {name: [str(value) for value in values]},
+    )
+
+
+def _organisation_params(references: Sequence[str]) -> dict[str, Any]:
     ids, slugs = [], []
     for reference in references:
         try:
             ids.append(UUID(reference))
         except ValueError:
             slugs.append(reference)
-    return or_(organisations.c.id.in_(ids), organisations.c.slug.in_(slugs))
+    return {"organisation_ids": ids, "organisation_slugs": slugs}
 
 
-def _deadline_after(day: str) -> ColumnElement[bool]:
-    return or_(offers.c.deadline.is_(None), offers.c.deadline >= date.fromisoformat(day))
-
-
-# Each filter of ``OfferFilters`` as SQL, keyed by the field's name, given its value when
-# the client set it. `q` is not a condition but a join (the search's hits, with their
-# score): see ``_source``.
-_CONDITIONS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
-    **{name: _one_of(column) for name, column in _ONE_OF.items()},
-    "organisation": _organisation_condition,
-    "salary_min": lambda least: least <= _MONTHLY_GROSS,
-    "published_since": lambda moment: offers.c.published_at >= datetime.fromisoformat(moment),
-    "deadline_after": _deadline_after,
+# Each filter of ``OfferFilters`` as SQL, keyed by the field's name, for when the client
+# set it. `q` is not a condition but a join (the search's hits, with their score): see
+# ``_source``.
+_CONDITIONS: dict[str, _Condition] = {
+    **{name: _one_of(name) for name in _ONE_OF},
+    "organisation": _Condition(
+        lambda dialect: or_(
+            _any_of(organisations.c.id, "organisation_ids", dialect),
+            _any_of(organisations.c.slug, "organisation_slugs", dialect),
+        ),
+        _organisation_params,
+    ),
+    "salary_min": _Condition(
+        lambda _dialect: bindparam("salary_min", type_=Integer) <= _MONTHLY_GROSS,
+        lambda least: {"salary_min": least},
+    ),
+    "published_since": _Condition(
+        lambda _dialect: (
+            offers.c.published_at >= bindparam("published_since", type_=offers.c.published_at.type)
+        ),
+        lambda moment: {"published_since": datetime.fromisoformat(moment)},
+    ),
+    "deadline_after": _Condition(
+        lambda _dialect: or_(
+            offers.c.deadline.is_(None),
+            offers.c.deadline >= bindparam("deadline_after", type_=DateType),
+        ),
+        lambda day: {"deadline_after": date.fromisoformat(day)},
+    ),
 }
 _SEARCH = "q"
 
@@ -134,38 +188,68 @@ def absent_facets(requested: Sequence[Facet]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a statement's SQL depends on, beside the values it binds: the filters set,
+    whether it searches, and the engine. Statements are built once per shape."""
+
+    dialect: str
+    filters: tuple[str, ...]
+    search: bool
+
+    @classmethod
+    def of(cls, filters: OfferFilters, dialect: str) -> "_Shape":
+        return cls(
+            dialect,
+            tuple(name for name in _CONDITIONS if _is_set(filters, name)),
+            bool(filters.search),
+        )
+
+
+def _is_set(filters: OfferFilters, name: str) -> bool:
+    # None or an empty list: a filter the client did not set.
+    value = getattr(filters, name)
+    return value is not None and not (isinstance(value, list | tuple) and not value)
+
+
+def _params(filters: OfferFilters, dialect: str, today: date) -> dict[str, Any]:
+    """The values the statement of ``filters``' shape binds."""
+    params: dict[str, Any] = {"today": today}
+    for name, condition in _CONDITIONS.items():
+        if _is_set(filters, name):
+            params.update(condition.params(getattr(filters, name)))
+    if filters.search is not None:
+        params[search.SEARCH_MATCH] = search.match(dialect, filters.search)
+    return params
+
+
+@dataclass(frozen=True, slots=True)
 class _Source:
     joined: FromClause
     hits: Subquery | None
 
 
-def _source(filters: OfferFilters, dialect: str) -> _Source:
+def _source(shape: _Shape) -> _Source:
     joined = offers.join(organisations, offers.c.organisation_id == organisations.c.id)
-    if filters.search is None:
+    if not shape.search:
         return _Source(joined, None)
-    hits = search.hits(dialect, filters.search)
+    hits = search.hits(shape.dialect)
     return _Source(joined.join(hits, hits.c.offer_id == offers.c.id), hits)
 
 
-def _conditions(filters: OfferFilters, today: date) -> list[ColumnElement[bool]]:
-    conditions = [
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    return [
         offers.c.status == OfferStatus.published.value,
-        or_(offers.c.deadline.is_(None), offers.c.deadline >= today),
+        or_(offers.c.deadline.is_(None), offers.c.deadline >= bindparam("today", type_=DateType)),
+        *(_CONDITIONS[name].where(shape.dialect) for name in shape.filters),
     ]
-    for name, condition in _CONDITIONS.items():
-        value = getattr(filters, name)
-        # None or an empty list: a filter the client did not set.
-        if value is not None and not (isinstance(value, list | tuple) and not value):
-            conditions.append(condition(value))
-    return conditions
 
 
-def _select(filters: OfferFilters, dialect: str, today: date, *extra: Any) -> Select[Any]:
-    source = _source(filters, dialect)
-    columns = [*OFFER_COLUMNS, *ORGANISATION_COLUMNS, *extra]
+def _select(shape: _Shape) -> Select[Any]:
+    source = _source(shape)
+    columns = [*OFFER_COLUMNS, *ORGANISATION_COLUMNS]
     if source.hits is not None:
         columns.append(source.hits.c.score)
-    return select(*columns).select_from(source.joined).where(*_conditions(filters, today))
+    return select(*columns).select_from(source.joined).where(*_conditions(shape))
 
 
 def _score(value: str) -> float:
@@ -175,47 +259,69 @@ def _score(value: str) -> float:
     return score
 
 
-def _ordered(statement: Select[Any], sort: OfferSort, cursor: str | None) -> Select[Any]:
-    """ORDER BY and, past the first page, the keyset condition: both use the same key,
-    which always ends with the id, so ties never lose or repeat an offer."""
-    parts = decode_cursor(cursor) if cursor else None
+def _ordered(statement: Select[Any], sort: OfferSort, after: bool) -> Select[Any]:
+    """ORDER BY and, past the first page, the keyset condition (its values bound by
+    ``_after``): both use the same key, which always ends with the id, so ties never lose
+    or repeat an offer."""
+    after_id = bindparam("after_id", type_=offers.c.id.type)
+    if sort == OfferSort.relevance:
+        score = statement.selected_columns.score
+        statement = statement.order_by(
+            score.desc(), offers.c.published_at.desc(), offers.c.id.desc()
+        )
+        if after:
+            statement = statement.where(
+                tuple_(score, offers.c.published_at, offers.c.id)
+                < tuple_(
+                    bindparam("after_score", type_=Float),
+                    bindparam("after_published_at", type_=offers.c.published_at.type),
+                    after_id,
+                )
+            )
+    elif sort == OfferSort.deadline:
+        statement = statement.order_by(_DEADLINE_KEY, offers.c.id)
+        if after:
+            statement = statement.where(
+                tuple_(_DEADLINE_KEY, offers.c.id)
+                > tuple_(bindparam("after_deadline", type_=DateType), after_id)
+            )
+    else:
+        statement = statement.order_by(offers.c.published_at.desc(), offers.c.id.desc())
+        if after:
+            statement = statement.where(
+                tuple_(offers.c.published_at, offers.c.id)
+                < tuple_(
+                    bindparam("after_published_at", type_=offers.c.published_at.type), after_id
+                )
+            )
+    return statement
+
+
+def _after(sort: OfferSort, cursor: str) -> dict[str, Any]:
+    """The keyset values of a cursor issued under ``sort``; 422 for any other."""
+    parts = decode_cursor(cursor)
     try:
         if sort == OfferSort.relevance:
-            score = statement.selected_columns.score
-            key = tuple_(score, offers.c.published_at, offers.c.id)
-            statement = statement.order_by(
-                score.desc(), offers.c.published_at.desc(), offers.c.id.desc()
-            )
-            if parts is not None:
-                if len(parts) != 4 or parts[0] != sort.value:
-                    raise invalid_cursor()
-                published_at = in_storable_range(datetime.fromisoformat(parts[2]))
-                statement = statement.where(
-                    key < tuple_(_score(parts[1]), published_at, UUID(parts[3]))
-                )
-        elif sort == OfferSort.deadline:
-            statement = statement.order_by(_DEADLINE_KEY, offers.c.id)
-            if parts is not None:
-                if len(parts) != 3 or parts[0] != sort.value:
-                    raise invalid_cursor()
-                deadline = date.fromisoformat(parts[1])
-                statement = statement.where(
-                    tuple_(_DEADLINE_KEY, offers.c.id) > tuple_(deadline, UUID(parts[2]))
-                )
-        else:
-            statement = statement.order_by(offers.c.published_at.desc(), offers.c.id.desc())
-            # Two parts, as before sorting was offered: cursors partners hold stay valid.
-            if parts is not None:
-                if len(parts) != 2:
-                    raise invalid_cursor()
-                published_at = in_storable_range(datetime.fromisoformat(parts[0]))
-                statement = statement.where(
-                    tuple_(offers.c.published_at, offers.c.id)
-                    < tuple_(published_at, UUID(parts[1]))
-                )
+            if len(parts) != 4 or parts[0] != sort.value:
+                raise invalid_cursor()
+            return {
+                "after_score": _score(parts[1]),
+                "after_published_at": in_storable_range(datetime.fromisoformat(parts[2])),
+                "after_id": UUID(parts[3]),
+            }
+        if sort == OfferSort.deadline:
+            if len(parts) != 3 or parts[0] != sort.value:
+                raise invalid_cursor()
+            return {"after_deadline": date.fromisoformat(parts[1]), "after_id": UUID(parts[2])}
+        # Two parts, as before sorting was offered: cursors partners hold stay valid.
+        if len(parts) != 2:
+            raise invalid_cursor()
+        return {
+            "after_published_at": in_storable_range(datetime.fromisoformat(parts[0])),
+            "after_id": UUID(parts[1]),
+        }
     except ValueError:
         raise invalid_cursor() from None
-    return statement
 
 
 def _cursor_after(row: Any, sort: OfferSort) -> str:
@@ -226,45 +332,90 @@ def _cursor_after(row: Any, sort: OfferSort) -> str:
     return encode_cursor(row["published_at"], row["id"])
 
 
+@lru_cache(maxsize=1024)
+def _page_statement(shape: _Shape, sort: OfferSort, after: bool) -> Select[Any]:
+    return _ordered(_select(shape), sort, after).limit(bindparam("limit", type_=Integer))
+
+
+def page_statement(
+    query: OfferQuery, dialect: str, *, today: date, limit: int, cursor: str | None
+) -> tuple[Select[Any], dict[str, Any], OfferSort]:
+    """The statement of one page of the list (built once per shape of query), the values
+    it binds, and the sort it follows. It fetches one row more than ``limit``: its
+    presence says that there is a next page."""
+    sort = effective_sort(query.sort, query)
+    params = _params(query, dialect, today) | {"limit": limit + 1}
+    if cursor:
+        params |= _after(sort, cursor)
+    return _page_statement(_Shape.of(query, dialect), sort, bool(cursor)), params, sort
+
+
 async def _facet_counts(
     reader: AsyncConnection, filters: OfferFilters, facet: Facet, today: date
 ) -> dict[str, int]:
     others = filters.without(facet.value)
     column = _FACET_COLUMNS[facet]
-    source = _source(others, reader.dialect.name)
+    shape = _Shape.of(others, reader.dialect.name)
     statement = (
         select(column, func.count())
-        .select_from(source.joined)
-        .where(*_conditions(others, today), column.is_not(None))
+        .select_from(_source(shape).joined)
+        .where(*_conditions(shape), column.is_not(None))
         .group_by(column)
         .order_by(func.count().desc(), column)
     )
-    rows = (await reader.execute(statement)).all()
+    params = _params(others, shape.dialect, today)
+    rows = (await reader.execute(statement, params)).all()
     return {str(value): int(count) for value, count in rows}
 
 
+_write_page = reads.json_writer(OfferPage)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPage:
+    """A page of the list as ``OfferPage`` holds it, and its JSON."""
+
+    items: list[dict[str, Any]]
+    """Each offer as ``OfferPublic`` holds it (``reads.public_data``)."""
+    next_cursor: str | None
+    facets: dict[str, dict[str, int]] | None = None
+    """The facets asked for, in ``OfferFacets``' order."""
+
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"items": self.items, "next_cursor": self.next_cursor}
+        if self.facets is not None:
+            data["facets"] = self.facets
+        return data
+
+    def body(self) -> bytes:
+        """What ``OfferPage`` serialises, without the facets not asked for."""
+        return _write_page(self.data())
+
+
 async def list_public(
-    reader: AsyncConnection,
+    database: Database,
     query: OfferQuery,
     *,
     limit: int,
     cursor: str | None,
     today: date,
     facets: Sequence[Facet] = (),
-) -> OfferPage:
-    order = effective_sort(query.sort, query)
-    filters: OfferFilters = query
-    statement = _ordered(_select(filters, reader.dialect.name, today), order, cursor)
-    rows = (await reader.execute(statement.limit(limit + 1))).mappings().all()
-    items = [to_public(row, today) for row in rows[:limit]]
-    next_cursor = _cursor_after(rows[limit - 1], order) if len(rows) > limit else None
-    page = OfferPage(items=items, next_cursor=next_cursor)
+) -> ListedPage:
+    statement, params, sort = page_statement(
+        query, database.dialect, today=today, limit=limit, cursor=cursor
+    )
+    rows = await reads.fetch(database, statement, params)
+    items = reads.public_rows(rows[:limit], today)
+    next_cursor = _cursor_after(rows[limit - 1], sort) if len(rows) > limit else None
+    counts = None
     if facets:
-        counts = {
-            facet.value: await _facet_counts(reader, filters, facet, today) for facet in facets
-        }
-        page.facets = OfferFacets.model_validate(counts)
-    return page
+        async with database.reader.connect() as reader:
+            counts = {
+                facet.value: await _facet_counts(reader, query, facet, today)
+                for facet in Facet
+                if facet in facets
+            }
+    return ListedPage(items, next_cursor, counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,13 +432,13 @@ async def listing_stamp(
     reader: AsyncConnection, filters: OfferFilters, today: date
 ) -> ListingStamp:
     # Organisations count too: a feed shows each offer's organisation name.
-    source = _source(filters, reader.dialect.name)
+    shape = _Shape.of(filters, reader.dialect.name)
     statement = (
         select(func.count(), func.max(offers.c.updated_at), func.max(organisations.c.updated_at))
-        .select_from(source.joined)
-        .where(*_conditions(filters, today))
+        .select_from(_source(shape).joined)
+        .where(*_conditions(shape))
     )
-    row = (await reader.execute(statement)).one()
+    row = (await reader.execute(statement, _params(filters, shape.dialect, today))).one()
     return ListingStamp(int(row[0]), row[1], row[2])
 
 
@@ -302,9 +453,11 @@ async def stream_public(
     """The open offers, newest first, through a server-side cursor: a feed of any length
     holds one batch of rows at a time. PostgreSQL keeps such a cursor only inside a
     transaction, so ``connection`` must not be in autocommit mode."""
-    statement = _ordered(
-        _select(filters, connection.dialect.name, today), OfferSort.published_at, None
-    ).limit(limit)
-    result = await connection.stream(statement.execution_options(yield_per=_STREAM_BATCH))
+    shape = _Shape.of(filters, connection.dialect.name)
+    statement = _ordered(_select(shape), OfferSort.published_at, False).limit(limit)
+    result = await connection.stream(
+        statement.execution_options(yield_per=_STREAM_BATCH),
+        _params(filters, shape.dialect, today),
+    )
     async for row in result.mappings():
         yield to_public(row, today)

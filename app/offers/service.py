@@ -1,11 +1,8 @@
 """Rules and queries for offers."""
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -18,28 +15,10 @@ from app.core.types import in_storable_range, utcnow
 from app.offers import changes, writer
 from app.offers.bulk.upsert import stored_values
 from app.offers.changes import ChangeItem, ChangePage, OfferChange
-from app.offers.models import Offer, OfferCreate, OfferFields, OfferPublic, OfferUpdate
+from app.offers.models import Offer, OfferCreate, OfferFields, OfferUpdate
+from app.offers.reads import OFFER_COLUMNS, ORGANISATION_COLUMNS, offers, organisations, to_public
 from app.organisations.models import Organisation
 from app.referentials.enums import OfferStatus
-
-offers = Offer.__table__  # type: ignore[attr-defined]
-organisations = Organisation.__table__  # type: ignore[attr-defined]
-
-OFFER_COLUMNS = [
-    offers.c[name] for name in OfferPublic.model_fields if name not in {"organisation"}
-]
-ORGANISATION_COLUMNS = [
-    organisations.c.id.label("organisation_id"),
-    organisations.c.slug.label("organisation_slug"),
-    organisations.c.name.label("organisation_name"),
-    organisations.c.kind.label("organisation_kind"),
-    organisations.c.updated_at.label("organisation_updated_at"),
-]
-# Built once: each request only adds its filters to this statement.
-_PUBLIC_SELECT = select(*OFFER_COLUMNS, *ORGANISATION_COLUMNS).select_from(
-    offers.join(organisations, offers.c.organisation_id == organisations.c.id)
-)
-_BY_ID = _PUBLIC_SELECT.where(offers.c.id == bindparam("offer_id"))
 
 _CHANGE_TABLE = OfferChange.__table__  # type: ignore[attr-defined]
 # The feed with each offer's current state: one query per page, however many changes.
@@ -60,62 +39,6 @@ _CHANGES = (
     .order_by(_CHANGE_TABLE.c.seq)
     .limit(bindparam("limit"))
 )
-
-
-def effective_status(status: str, deadline: date | None, today: date) -> OfferStatus:
-    if status == OfferStatus.published and deadline is not None and deadline < today:
-        return OfferStatus.closed
-    return OfferStatus(status)
-
-
-def to_public(row: Mapping[Any, Any], today: date) -> OfferPublic:
-    data = dict(row)
-    data["organisation"] = {
-        "id": data.pop("organisation_id"),
-        "slug": data.pop("organisation_slug"),
-        "name": data.pop("organisation_name"),
-        "kind": data.pop("organisation_kind"),
-    }
-    data.pop("organisation_updated_at")
-    data["status"] = effective_status(data["status"], data["deadline"], today)
-    return OfferPublic.model_validate(data)
-
-
-@dataclass(frozen=True, slots=True)
-class Readable:
-    offer: OfferPublic
-    last_modified: datetime
-    """When its representation last changed: the offer, its organisation's summary, or
-    the end of its last day to apply, when that closed it."""
-
-
-async def get_public(
-    reader: AsyncConnection,
-    offer_id: uuid.UUID,
-    principal: Principal | None,
-    today: date,
-    zone: ZoneInfo,
-) -> Readable:
-    row = (await reader.execute(_BY_ID, {"offer_id": offer_id})).mappings().first()
-    if row is None:
-        raise NotFound("No offer with this id.")
-    # Never published (a draft, or a draft closed as such): its organisation's business.
-    if row["published_at"] is None and not (
-        principal and principal.may_write_for(row["organisation_id"])
-    ):
-        raise NotFound("No offer with this id.")
-    changed = max(row["updated_at"], row["organisation_updated_at"])
-    offer = to_public(row, today)
-    if offer.status == OfferStatus.closed and row["status"] == OfferStatus.published:
-        assert offer.deadline is not None
-        expired = datetime.combine(offer.deadline + timedelta(days=1), time(), zone)
-        changed = max(changed, expired.astimezone(UTC))
-    return Readable(offer, changed)
-
-
-async def read_after_write(session: AsyncSession, offer_id: uuid.UUID, today: date) -> OfferPublic:
-    row = (await session.execute(_BY_ID, {"offer_id": offer_id})).mappings().one()
-    return to_public(row, today)
 
 
 def _owner_for_create(principal: Principal, data: OfferCreate) -> uuid.UUID:

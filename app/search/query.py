@@ -70,16 +70,21 @@ _POSTGRES_HITS = sa.text(
 )
 
 
-def hits(dialect: str, query: SearchQuery) -> Subquery:
+SEARCH_MATCH = "search_match"
+
+
+def match(dialect: str, query: SearchQuery) -> str:
+    """The value of ``hits``' parameter ``SEARCH_MATCH`` for ``query``."""
+    return query.tsquery() if dialect == "postgresql" else query.fts5()
+
+
+def hits(dialect: str, query: SearchQuery | None = None) -> Subquery:
     """(offer_id, score) of every indexed offer matching ``query``; a higher score is more
     relevant. bm25 on SQLite and ts_rank on PostgreSQL weigh a word in the title above one
-    in the organisation's name, above one in the text."""
-    if dialect == "postgresql":
-        statement, match = _POSTGRES_HITS, query.tsquery()
-    else:
-        statement, match = _SQLITE_HITS, query.fts5()
-    return (
-        statement.bindparams(search_match=match)
-        .columns(offer_id=sa.Uuid(), score=sa.Float())
-        .subquery("hits")
-    )
+    in the organisation's name, above one in the text. Without ``query``, the parameter
+    ``SEARCH_MATCH`` is left to bind when the statement runs (see ``match``): one
+    statement then serves every search."""
+    statement = _POSTGRES_HITS if dialect == "postgresql" else _SQLITE_HITS
+    if query is not None:
+        statement = statement.bindparams(**{SEARCH_MATCH: match(dialect, query)})
+    return statement.columns(offer_id=sa.Uuid(), score=sa.Float()).subquery("hits")

@@ -4,7 +4,9 @@ from typing import Any
 
 import httpx
 import pytest
+from limits import parse
 
+from app.core import rate_limit
 from app.core.config import Settings
 from app.main import create_app
 
@@ -77,3 +79,24 @@ async def test_an_unreachable_store_lets_requests_through(settings: Settings) ->
                 assert (await client.post("/v1/auth/token", data=form)).status_code == 401
     finally:
         await app.state.database.dispose()
+
+
+def test_memory_windows_move_and_forget(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(rate_limit.time, "monotonic", lambda: now[0])
+    windows = rate_limit.MemoryWindows()
+    limit = parse("2/minute")
+    assert windows.hit(limit, "any", "10.0.0.1")
+    now[0] += 30
+    assert windows.hit(limit, "any", "10.0.0.1")
+    assert not windows.hit(limit, "any", "10.0.0.1")
+    assert windows.hit(limit, "any", "10.0.0.2")
+    # A refused hit is not counted: the first hit leaves the window 60 s after it came.
+    assert windows.retry_after(limit, "any", "10.0.0.1") == pytest.approx(30)
+    now[0] += 30.5
+    assert windows.hit(limit, "any", "10.0.0.1")
+    assert not windows.hit(limit, "any", "10.0.0.1")
+    # Addresses that stopped calling are swept.
+    now[0] += 200
+    assert windows.hit(limit, "any", "10.0.0.3")
+    assert set(windows.hits) == {("any", "10.0.0.3")}

@@ -20,7 +20,7 @@ from app.core.errors import (
 )
 from app.core.http import require_match
 from app.core.security import Principal
-from app.offers import service, writer
+from app.offers import reads, writer
 from app.offers.bulk import formats, upsert
 from app.offers.bulk.checks import CheckPool
 from app.offers.bulk.upload import BulkMode, BulkReport, Owner, run_upload
@@ -67,7 +67,7 @@ async def put_offer(
         reference
     )
     if existing is not None and if_match is not None:
-        require_match(if_match, await service.read_after_write(session, existing["id"], today))
+        require_match(if_match, await reads.read_after_write(session, existing["id"], today))
     try:
         step = upsert.plan(1, upsert.stored_values(row), existing)
     except writer.ClosedOffer:
@@ -90,7 +90,7 @@ async def put_offer(
             raise Conflict(
                 "The offer changed meanwhile: send it again.", headers={"Retry-After": "1"}
             ) from None
-    public = await service.read_after_write(session, step.offer_id, today)
+    public = await reads.read_after_write(session, step.offer_id, today)
     return Put(public, created=step.outcome == Outcome.created)
 
 
