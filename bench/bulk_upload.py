@@ -26,7 +26,7 @@ then ``VACUUM``), alternating which goes first:
 
 It reports rows per second (medians over the rounds) and the ratio api / baseline against
 a target of 0.5, and the server's peak memory growth during each upload (``VmHWM`` reset
-with ``clear_refs`` just before it), its row-checking processes (app.offers.bulk_checks)
+with ``clear_refs`` just before it), its row-checking processes (app.offers.bulk.checks)
 included: their peaks are added, an upper bound of the peak of them all. It also reports
 the CPU seconds each upload took from the server, its check processes and PostgreSQL
 (all its processes): on a two-core machine these share the cores, so their sum divided by
@@ -526,7 +526,7 @@ def send(
 
 
 def family(pid: int) -> list[int]:
-    """The server and the processes it started to check uploads' rows (bulk_checks)."""
+    """The server and the processes it started to check uploads' rows (bulk.checks)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [
         pid,
