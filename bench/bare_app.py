@@ -61,10 +61,10 @@ ZONE = ZoneInfo(os.environ.get("VOCATION_TIMEZONE", "Europe/Paris"))
 # An offer's fields after its id and organisation, in the order of the app's JSON.
 OFFER_FIELDS = (
     "reference", "title", "description", "missions", "profile", "contract_type",
-    "duration_months", "working_time", "working_time_percent", "city", "postcode",
-    "departement", "region", "country", "remote", "remote_days_per_week", "language",
+    "duration_months", "duration_months_min", "working_time", "working_time_percent", "city",
+    "postcode", "departement", "region", "country", "remote", "remote_days_per_week", "language",
     "salary_min", "salary_max", "salary_period", "salary_basis", "salary_text", "versant",
-    "categorie", "open_to_contractuels", "start_date", "start_text", "deadline",
+    "categorie", "open_to_contractuels", "start_date", "start_text", "end_date", "deadline",
     "education_level", "experience_years_min", "apply_via", "apply_email", "apply_url",
     "status", "published_at", "closed_at", "created_at", "updated_at",
 )  # fmt: skip

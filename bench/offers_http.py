@@ -627,6 +627,7 @@ def main() -> None:
         existing = asyncio.run(offers_in(url))
         if existing == args.offers:
             print(f"Reusing database {args.database} ({existing:,} offers)")
+            run_cli(env, "migrate")  # kept from an older checkout: up to this one's schema
         elif existing is not None:
             raise SystemExit(
                 f"database {args.database} holds {existing:,} offers, not {args.offers:,}: "

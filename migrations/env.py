@@ -26,16 +26,29 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 
 def run_with(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode copies a table, drops the old one and renames the copy: with foreign
+        # keys on, dropping a table that others point to fails. SQLite reads this pragma
+        # only outside a transaction; the keys are checked once the migrations are done.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
         include_name=include_name,
         # SQLite alters tables by copying them; batch mode does that for us.
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
 
 
 async def run_online() -> None:

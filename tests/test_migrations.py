@@ -2,7 +2,8 @@
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from alembic import command
 from sqlalchemy import inspect, select
@@ -101,3 +102,55 @@ def test_offers_published_before_the_feed_enter_it(
     offer_id = asyncio.run(insert_offer())
     upgrade(url)
     assert asyncio.run(feed()) == [(offer_id, "created")]
+
+
+def test_0006_keeps_every_value_of_todays_offers(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    """end_date, a longer salary_text and an optional contract_type: on SQLite the offer
+    table is copied (batch mode) while other tables point to it; nothing may be lost."""
+    url = databases.blank()
+    upgrade(url, "0005")
+    table = Offer.__table__  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+
+    async def run(statement: Any) -> list[Any]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(statement)
+                return list(result.mappings().all()) if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    organisation_id = uuid.uuid4()
+    asyncio.run(
+        run(
+            Organisation.__table__.insert().values(  # type: ignore[attr-defined]
+                id=organisation_id, slug="ditp", name="DITP", kind="administration_etat",
+                created_at=now, updated_at=now, version=1,
+            )
+        )
+    )  # fmt: skip
+    before = {
+        "id": uuid.uuid4(), "organisation_id": organisation_id, "reference": "2024-1706",
+        "title": "Chef de projets innovation et transformation publique H/F",
+        "description": "Accompagner les services de l'État.", "missions": "M", "profile": "P",
+        "contract_type": "fonctionnaire", "duration_months": None, "working_time": "full_time",
+        "working_time_percent": None, "city": "Paris", "postcode": "75007",
+        "departement": "75", "region": "11", "country": "FR", "remote": "partial",
+        "remote_days_per_week": 2, "language": "fr", "salary_min": 3200,
+        "salary_max": 4100, "salary_period": "month", "salary_basis": "gross",
+        "salary_text": "x" * 200, "versant": "fpe", "categorie": "A",
+        "open_to_contractuels": True, "start_date": date(2025, 6, 1),
+        "start_text": "dès que possible", "deadline": date(2025, 5, 22),
+        "education_level": "niveau_7", "experience_years_min": 3, "apply_via": "url",
+        "apply_email": None, "apply_url": "https://choisirleservicepublic.gouv.fr/",
+        "status": "published", "published_at": now, "closed_at": None,
+        "created_at": now, "updated_at": now, "version": 3,
+    }  # fmt: skip
+    asyncio.run(run(table.insert().values(**before)))
+    upgrade(url)
+    (after,) = asyncio.run(run(select(table)))
+    assert {name: after[name] for name in before} == before
+    assert after["end_date"] is None

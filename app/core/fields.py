@@ -57,6 +57,12 @@ Line = Annotated[
 ]
 """A one-line text: a title, a name, a city."""
 
+Statement = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1_000, pattern=LINE_PATTERN),
+]
+"""A one-line text that may run long: a salary statement with its bonus scheme."""
+
 LongText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=TEXT_PATTERN),

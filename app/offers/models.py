@@ -10,7 +10,7 @@ from sqlmodel import Field as Column
 from sqlmodel import SQLModel
 
 from app.core.email import EmailAddress
-from app.core.fields import CountryCode, LanguageCode, Line, LongText, Reference, Url
+from app.core.fields import CountryCode, LanguageCode, Line, LongText, Reference, Statement, Url
 from app.core.types import UTCDateTime, utcnow
 from app.organisations.models import OrganisationSummary
 from app.referentials.enums import (
@@ -43,8 +43,9 @@ class Offer(SQLModel, table=True):
     description: str = Column(sa_type=sa.Text)
     missions: str | None = Column(default=None, sa_type=sa.Text)
     profile: str | None = Column(default=None, sa_type=sa.Text)
-    contract_type: str = Column(sa_type=sa.String(20))
+    contract_type: str | None = Column(default=None, sa_type=sa.String(20))
     duration_months: int | None = Column(default=None)
+    duration_months_min: int | None = Column(default=None)
     working_time: str = Column(default="full_time", sa_type=sa.String(10))
     working_time_percent: int | None = Column(default=None)
     city: str | None = Column(default=None, sa_type=sa.String(200))
@@ -59,11 +60,12 @@ class Offer(SQLModel, table=True):
     salary_max: int | None = Column(default=None)
     salary_period: str | None = Column(default=None, sa_type=sa.String(5))
     salary_basis: str | None = Column(default=None, sa_type=sa.String(5))
-    salary_text: str | None = Column(default=None, sa_type=sa.String(200))
+    salary_text: str | None = Column(default=None, sa_type=sa.String(1000))
     versant: str | None = Column(default=None, sa_type=sa.String(3))
     categorie: str | None = Column(default=None, sa_type=sa.String(2))
     open_to_contractuels: bool | None = Column(default=None)
     start_date: date | None = Column(default=None)
+    end_date: date | None = Column(default=None)
     start_text: str | None = Column(default=None, sa_type=sa.String(200))
     deadline: date | None = Column(default=None)
     education_level: str | None = Column(default=None, sa_type=sa.String(10))
@@ -94,8 +96,19 @@ class OfferFields(BaseModel):
     description: LongText = Field(description="Markdown.")
     missions: LongText | None = Field(default=None, description="Markdown.")
     profile: LongText | None = Field(default=None, description="Markdown.")
-    contract_type: ContractType
-    duration_months: int | None = Field(default=None, ge=1, le=120)
+    contract_type: ContractType | None = Field(
+        default=None, description="Required to publish; a draft may leave it out."
+    )
+    duration_months: int | None = Field(
+        default=None, ge=1, le=120, description="In months; the top of a range."
+    )
+    duration_months_min: int | None = Field(
+        default=None,
+        ge=1,
+        le=120,
+        description="The bottom of a range of months (« 4 à 6 mois »: 4, and 6 in "
+        "`duration_months`).",
+    )
     working_time: WorkingTime = WorkingTime.full_time
     working_time_percent: int | None = Field(
         default=None, ge=1, le=99, description="Only with `part_time`."
@@ -116,14 +129,21 @@ class OfferFields(BaseModel):
     salary_max: Euros | None = None
     salary_period: SalaryPeriod | None = None
     salary_basis: SalaryBasis | None = None
-    salary_text: Line | None = Field(
-        default=None, description="What is not a number: « selon grille », « à négocier »."
+    salary_text: Statement | None = Field(
+        default=None,
+        description="What is not a number: « selon grille », « à négocier », a bonus scheme "
+        "(up to 1,000 characters).",
     )
     versant: Versant | None = None
     categorie: Categorie | None = None
     open_to_contractuels: bool | None = None
     start_date: date | None = None
     start_text: Line | None = Field(default=None, examples=["dès que possible"])
+    end_date: date | None = Field(
+        default=None,
+        description="End of a fixed term; with both dates known, `duration_months` may be "
+        "left out.",
+    )
     deadline: date | None = Field(
         default=None, description="Last day to apply; the offer leaves the list the day after."
     )
@@ -152,6 +172,13 @@ class OfferFields(BaseModel):
             problems.append("apply_url is required when apply_via is url")
         if self.contract_type == ContractType.cdi and self.duration_months is not None:
             problems.append("a cdi has no duration_months")
+        shortest, longest = self.duration_months_min, self.duration_months
+        if shortest is not None and (longest is None or shortest > longest):
+            problems.append("duration_months_min goes with a duration_months at least as long")
+        if self.contract_type == ContractType.cdi and self.end_date is not None:
+            problems.append("a cdi has no end_date")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            problems.append("end_date is before start_date")
         if self.country != "FR" and (self.departement or self.region):
             problems.append("departement and region are for offers in France (country FR)")
         if self.country == "FR" and self.postcode and not self.postcode.isdigit():
@@ -193,6 +220,7 @@ class OfferUpdate(BaseModel):
     profile: LongText | None = None
     contract_type: ContractType | None = None
     duration_months: int | None = Field(default=None, ge=1, le=120)
+    duration_months_min: int | None = Field(default=None, ge=1, le=120)
     working_time: WorkingTime | None = None
     working_time_percent: int | None = Field(default=None, ge=1, le=99)
     city: Line | None = None
@@ -207,12 +235,13 @@ class OfferUpdate(BaseModel):
     salary_max: Euros | None = None
     salary_period: SalaryPeriod | None = None
     salary_basis: SalaryBasis | None = None
-    salary_text: Line | None = None
+    salary_text: Statement | None = None
     versant: Versant | None = None
     categorie: Categorie | None = None
     open_to_contractuels: bool | None = None
     start_date: date | None = None
     start_text: Line | None = None
+    end_date: date | None = None
     deadline: date | None = None
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)
@@ -234,8 +263,9 @@ class OfferPublic(BaseModel):
     description: str
     missions: str | None
     profile: str | None
-    contract_type: ContractType
+    contract_type: ContractType | None = Field(description="Null only on a draft.")
     duration_months: int | None
+    duration_months_min: int | None
     working_time: WorkingTime
     working_time_percent: int | None
     city: str | None
@@ -256,6 +286,7 @@ class OfferPublic(BaseModel):
     open_to_contractuels: bool | None
     start_date: date | None
     start_text: str | None
+    end_date: date | None
     deadline: date | None
     education_level: EducationLevel | None
     experience_years_min: int | None

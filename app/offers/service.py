@@ -92,8 +92,17 @@ async def create(session: AsyncSession, principal: Principal, data: OfferCreate)
     except IntegrityError:
         await session.rollback()
         raise _reference_taken(data.reference) from None
+    except writer.Incomplete as missing:
+        raise incomplete(missing) from None
     await offers_writer.commit()
     return offer_id
+
+
+def incomplete(missing: writer.Incomplete) -> Unprocessable:
+    return Unprocessable(
+        f"{missing}; a draft may leave it out.",
+        errors=[FieldError(field=missing.field, message="required to publish")],
+    )
 
 
 def _reference_taken(reference: str | None) -> Conflict:
@@ -132,6 +141,8 @@ async def _change(session: AsyncSession, current: writer.Current, wanted: dict[s
         changed = await offers_writer.change(current, wanted)
     except writer.StatusRefused as error:
         raise Conflict(str(error)) from None
+    except writer.Incomplete as missing:
+        raise incomplete(missing) from None
     except IntegrityError:
         await session.rollback()
         raise _reference_taken(wanted.get("reference")) from None

@@ -69,6 +69,25 @@ class StatusRefused(Exception):
         super().__init__(f"An offer goes draft → published → closed; not {current} → {requested}.")
 
 
+class Incomplete(Exception):
+    """What a draft may leave out and a published offer may not."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is required to publish an offer")
+        self.field = field
+
+
+# A draft may be incomplete; publishing asks for these.
+REQUIRED_TO_PUBLISH = ("contract_type",)
+
+
+def check_publishable(values: Mapping[str, Any]) -> None:
+    """Raise Incomplete when a field needed to publish is missing from ``values``."""
+    for name in REQUIRED_TO_PUBLISH:
+        if values.get(name) is None:
+            raise Incomplete(name)
+
+
 class LostRace(Exception):
     """Another writer changed this offer between our read and our write."""
 
@@ -115,6 +134,8 @@ def changed_fields(current: Current, wanted: Mapping[str, Any]) -> dict[str, Any
     requested = str(wanted.get("status", current.status))
     if not may_become(current.status, requested):
         raise StatusRefused(current.status, requested)
+    if requested == OfferStatus.published:
+        check_publishable({**current.values, **wanted})
     return differing
 
 
@@ -148,6 +169,8 @@ class OfferWriter:
         now = self.now
         for offer in created:
             status = offer.values[STATUS]
+            if status == OfferStatus.published:
+                check_publishable(dict(zip(STORED_FIELDS, offer.values, strict=True)))
             published_at = (offer.published_at or now) if status == OfferStatus.published else None
             closed_at = now if status == OfferStatus.closed else None
             rows.append(

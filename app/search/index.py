@@ -97,8 +97,12 @@ def sync_offers(connection: Connection, offer_ids: Collection[uuid.UUID]) -> Non
         batch = ordered[start : start + _BATCH]
         # FOR SHARE (PostgreSQL): a writer still holding one of these offers is waited
         # for, so the entry is built from what it commits, not from what it replaces.
+        # Locked in the order of their ids, as every writer locks offers: a sync upload
+        # locking the same offers waits for us, or we for it, never both.
         rows = connection.execute(
-            _SOURCES.where(_offers.c.id.in_(batch)).with_for_update(read=True, of=_offers)
+            _SOURCES.where(_offers.c.id.in_(batch))
+            .order_by(_offers.c.id)
+            .with_for_update(read=True, of=_offers)
         ).all()
         _write(connection, rows)
 

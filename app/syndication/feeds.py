@@ -103,7 +103,7 @@ def _rss_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
         f'<guid isPermaLink="true">{_text(url)}</guid>'
         f"<pubDate>{_rfc822(_published(offer))}</pubDate>"
         f"<dc:creator>{_text(offer.organisation.name)}</dc:creator>"
-        f"<category>{_text(CONTRACT_TYPE_BY_CODE[offer.contract_type].label)}</category>"
+        f"<category>{_text(_contract_label(offer))}</category>"
         f"<description>{_text(jsonld.description_html(offer))}</description>"
         "</item>"
     )
@@ -129,8 +129,14 @@ def _atom_head(context: FeedContext) -> str:
     )
 
 
-def _atom_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
+def _contract_label(offer: OfferPublic) -> str:
+    # Feeds carry published offers, which always say; a draft may not yet.
     contract = offer.contract_type
+    return CONTRACT_TYPE_BY_CODE[contract].label if contract is not None else ""
+
+
+def _atom_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
+    contract = offer.contract_type or ""
     return (
         "<entry>"
         # The id survives a change of host name, unlike the URL.
@@ -140,7 +146,7 @@ def _atom_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
         f"<published>{_published(offer).isoformat()}</published>"
         f"<updated>{offer.updated_at.isoformat()}</updated>"
         f"<author><name>{_text(offer.organisation.name)}</name></author>"
-        f"<category term={_attr(contract)} label={_attr(CONTRACT_TYPE_BY_CODE[contract].label)}/>"
+        f"<category term={_attr(contract)} label={_attr(_contract_label(offer))}/>"
         f'<content type="html">{_text(jsonld.description_html(offer))}</content>'
         "</entry>"
     )
@@ -165,7 +171,7 @@ _REMOTE_TYPES = {RemoteMode.full: "Fully remote", RemoteMode.partial: "Hybrid re
 
 def _job_type(offer: OfferPublic) -> str:
     schedule = "parttime" if offer.working_time == WorkingTime.part_time else "fulltime"
-    kind = _JOB_TYPES.get(offer.contract_type)
+    kind = _JOB_TYPES.get(offer.contract_type) if offer.contract_type else None
     return f"{schedule}, {kind}" if kind else schedule
 
 
@@ -207,7 +213,7 @@ def _xml_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
         ("salary", _salary_text(offer)),
         ("education", EDUCATION_LEVEL_BY_CODE[education].label if education else None),
         ("jobtype", _job_type(offer)),
-        ("category", CONTRACT_TYPE_BY_CODE[offer.contract_type].label),
+        ("category", _contract_label(offer)),
         ("experience", offer.experience_years_min),
         ("remotetype", _REMOTE_TYPES.get(offer.remote)),
         ("expirationdate", deadline.date().isoformat() if deadline else None),

@@ -72,6 +72,8 @@ def offer_url(base_url: str, offer: OfferPublic) -> str:
 
 
 def employment_types(offer: OfferPublic) -> list[str]:
+    if offer.contract_type is None:  # a draft may not say yet
+        return []
     kinds = list(_EMPLOYMENT[offer.contract_type])
     if offer.contract_type in _WITH_SCHEDULE:
         kinds.append("PART_TIME" if offer.working_time == WorkingTime.part_time else "FULL_TIME")

@@ -54,6 +54,8 @@ def offer(**overrides: Any) -> OfferPublic:
         "open_to_contractuels": True,
         "start_date": None,
         "start_text": None,
+        "end_date": None,
+        "duration_months_min": None,
         "deadline": date(2026, 3, 31),
         "education_level": "niveau_7",
         "experience_years_min": 3,

@@ -34,6 +34,7 @@ _HEADER_ALIASES = {
     "type_de_contrat": "contract_type",
     "contrat": "contract_type",
     "duree_mois": "duration_months",
+    "duree_mois_min": "duration_months_min",
     "ville": "city",
     "code_postal": "postcode",
     "pays": "country",
@@ -42,6 +43,7 @@ _HEADER_ALIASES = {
     "salaire_max": "salary_max",
     "date_limite": "deadline",
     "date_de_debut": "start_date",
+    "date_de_fin": "end_date",
     "statut": "status",
     "categorie": "categorie",
 }

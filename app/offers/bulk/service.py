@@ -26,6 +26,7 @@ from app.offers.bulk.checks import CheckPool
 from app.offers.bulk.upload import BulkMode, BulkReport, Owner, run_upload
 from app.offers.bulk.upsert import OfferUpsert, Outcome
 from app.offers.models import OfferPublic
+from app.offers.service import incomplete
 from app.organisations import service as organisations
 from app.organisations.models import Organisation
 
@@ -74,6 +75,8 @@ async def put_offer(
         raise Conflict("This offer is closed; closed offers are kept as they were.") from None
     except writer.StatusRefused as error:
         raise Conflict(str(error)) from None
+    except writer.Incomplete as missing:
+        raise incomplete(missing) from None
     if step.outcome != Outcome.unchanged:
         offers_writer = writer.OfferWriter(session)
         try:

@@ -213,6 +213,8 @@ async def _flush(
             run.fail(RowError(number, reference, "status", "this offer is closed and stays so"))
         except writer.StatusRefused:
             run.fail(RowError(number, reference, "status", _BACK_TO_DRAFT))
+        except writer.Incomplete as missing:
+            run.fail(RowError(number, reference, missing.field, str(missing)))
     for step in plans:
         run.counts[step.outcome] += 1
     if run.writing:

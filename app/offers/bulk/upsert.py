@@ -86,10 +86,12 @@ stored text; model_dump would cost a quarter of a large upload's checks."""
 
 def plan(number: int, values: tuple[Any, ...], existing: Mapping[str, Any] | None) -> Plan:
     """``values``: the row's, in STORED_FIELDS order (stored_values, or a bulk check's).
-    Raises writer.ClosedOffer or writer.StatusRefused when the row would break the status
-    rule."""
+    Raises writer.ClosedOffer, writer.StatusRefused or writer.Incomplete when the row
+    would break the status rule."""
     reference = values[REFERENCE]
     if existing is None:
+        if values[writer.STATUS] == OfferStatus.published:
+            writer.check_publishable(dict(zip(STORED_FIELDS, values, strict=True)))
         return Plan(number, reference, Outcome.created, uuid.uuid4(), values)
     current = writer.Current(existing["id"], existing["version"], existing)
     if not writer.changed_fields(current, dict(zip(STORED_FIELDS, values, strict=True))):
@@ -162,12 +164,13 @@ async def close_absent(
             )
             # PostgreSQL: locked until the upload commits, so the expiry worker (which
             # skips locked offers) cannot close one in between and fail the upload; one it
-            # is closing is waited for, then left out as closed.
+            # is closing is waited for, then left out as closed. In the order of their ids,
+            # as the search worker and every writer lock offers, so none deadlocks.
+            .order_by(offers.c.id)
             .with_for_update()
         )
     ).all()
-    # In the order of their ids, as updates are written (see write).
-    absent = sorted((row for row in rows if row.reference not in kept), key=lambda row: row.id.int)
+    absent = [row for row in rows if row.reference not in kept]
     if offer_writer is not None:
         published = {"status": OfferStatus.published.value}
         for row in absent:
