@@ -1,8 +1,9 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
+from pydantic import AfterValidator
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -57,3 +58,19 @@ def in_storable_range(moment: datetime) -> datetime:
     if not EARLIEST <= in_utc < LATEST:
         raise ValueError("date out of range (1970 to 9998)")
     return in_utc
+
+
+# Clocks drift: a moment a few minutes ahead of ours is "now" on the sender's machine.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def not_in_future(moment: datetime) -> datetime:
+    """``moment`` in UTC, or ValueError when it is ahead of now or cannot be stored."""
+    in_utc = in_storable_range(moment)
+    if in_utc > utcnow() + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return in_utc
+
+
+PastMoment = Annotated[datetime, AfterValidator(not_in_future)]
+"""A moment that has happened, with its time zone: when an offer was first published."""

@@ -1,7 +1,7 @@
 """Rules and queries for offers."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, Unprocessable
 from app.core.patching import apply_patch
 from app.core.security import Principal
-from app.core.types import in_storable_range, utcnow
+from app.core.types import not_in_future
 from app.offers import changes, writer
 from app.offers.bulk.upsert import stored_values
 from app.offers.changes import ChangeItem, ChangePage, OfferChange
@@ -62,17 +62,12 @@ def _check_published_at(value: datetime | None) -> None:
     if value is None:
         return
     try:
-        in_storable_range(value)
+        not_in_future(value)
     except ValueError as error:
         raise Unprocessable(
             f"published_at: {error}.",
             errors=[FieldError(field="published_at", message=str(error))],
         ) from None
-    if value > utcnow() + timedelta(minutes=5):
-        raise Unprocessable(
-            "published_at cannot be in the future.",
-            errors=[FieldError(field="published_at", message="must not be in the future")],
-        )
 
 
 async def create(session: AsyncSession, principal: Principal, data: OfferCreate) -> uuid.UUID:

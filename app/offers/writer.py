@@ -189,8 +189,16 @@ class OfferWriter:
         await insert_rows(self.session, offers, _CREATED_COLUMNS, rows)
         await self._written(written)
 
-    async def change(self, current: Current, wanted: Mapping[str, Any]) -> bool:
+    async def change(
+        self,
+        current: Current,
+        wanted: Mapping[str, Any],
+        *,
+        published_at: datetime | None = None,
+    ) -> bool:
         """Write what differs between ``wanted`` and ``current``; False when nothing does.
+        ``published_at``: when it was first published elsewhere, for a change that
+        publishes it (a published offer keeps its date).
         Raises ClosedOffer or StatusRefused (the status rule), LostRace (another writer
         came in between), IntegrityError (a reference already taken)."""
         differing = changed_fields(current, wanted)
@@ -201,7 +209,7 @@ class OfferWriter:
         values = {**differing, "updated_at": self.now}
         if after != before:
             if after == OfferStatus.published:
-                values["published_at"] = self.now
+                values["published_at"] = published_at or self.now
             elif after == OfferStatus.closed:
                 values["closed_at"] = self.now
         if not await versioned_update(

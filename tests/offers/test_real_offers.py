@@ -254,3 +254,67 @@ async def test_a_range_of_months_upside_down_or_open_is_422(
     response = await client.post("/v1/offers", json=offer_body(**{**STAGE, **months}), headers=key)
     assert response.status_code == 422, response.text
     assert "duration_months_min" in response.text
+
+
+# published_at on PUT and bulk rows: a mirror keeps its offers' dates ---------------------
+
+FIRST_PUBLISHED = "2026-11-02T09:30:00+01:00"
+FIRST_PUBLISHED_UTC = "2026-11-02T08:30:00Z"
+
+
+async def test_put_keeps_the_date_an_offer_was_first_published_elsewhere(
+    client: httpx.AsyncClient, key: dict[str, str]
+) -> None:
+    url = "/v1/organisations/le-labo/offers/MIROIR-1"
+    mirrored = offer_body(reference=None, published_at=FIRST_PUBLISHED)
+    created = await client.put(url, json=mirrored, headers=key)
+    assert created.status_code == 201, created.text
+    assert created.json()["published_at"] == FIRST_PUBLISHED_UTC
+    # Sent again, the same: nothing to write.
+    again = await client.put(url, json=mirrored, headers=key)
+    assert (again.status_code, again.headers["ETag"]) == (200, created.headers["ETag"])
+    # Published once: a later date does not move it.
+    later = await client.put(
+        url, json={**mirrored, "published_at": "2026-11-20T10:00:00+01:00"}, headers=key
+    )
+    assert later.json()["published_at"] == FIRST_PUBLISHED_UTC
+
+    draft_url = "/v1/organisations/le-labo/offers/MIROIR-2"
+    draft = {**mirrored, "status": "draft"}
+    assert (await client.put(draft_url, json=draft, headers=key)).json()["published_at"] is None
+    published = await client.put(draft_url, json={**draft, "status": "published"}, headers=key)
+    assert published.json()["published_at"] == FIRST_PUBLISHED_UTC
+
+
+@pytest.mark.parametrize("media_type", ["application/json", "application/x-ndjson", "text/csv"])
+async def test_bulk_rows_keep_it_too(
+    client: httpx.AsyncClient, key: dict[str, str], media_type: str
+) -> None:
+    row = offer_body(reference="MIROIR-3", published_at=FIRST_PUBLISHED)
+    if media_type == "application/json":
+        content = json.dumps([row]).encode()
+    elif media_type == "application/x-ndjson":
+        content = (json.dumps(row) + "\n").encode()
+    else:
+        content = csv_of([row])
+    report = await upload(client, key, content, media_type)
+    assert report.json()["created"] == 1, report.text
+    items = (await client.get("/v1/offers", params={"limit": 100})).json()["items"]
+    (offer,) = [item for item in items if item["reference"] == "MIROIR-3"]
+    assert offer["published_at"] == FIRST_PUBLISHED_UTC
+
+
+@pytest.mark.parametrize("moment", ["2099-01-01T00:00:00+01:00", "2026-11-02T09:30:00"])
+async def test_a_future_or_zoneless_published_at_is_422(
+    client: httpx.AsyncClient, key: dict[str, str], moment: str
+) -> None:
+    put = await client.put(
+        "/v1/organisations/le-labo/offers/MIROIR-4",
+        json=offer_body(reference=None, published_at=moment),
+        headers=key,
+    )
+    assert put.status_code == 422, put.text
+    assert put.json()["errors"][0]["field"] == "published_at"
+    row = offer_body(reference="MIROIR-5", published_at=moment)
+    report = await upload(client, key, json.dumps([row]).encode(), "application/json")
+    assert [(e["row"], e["field"]) for e in report.json()["errors"]] == [(1, "published_at")]

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 from enum import Enum
 from typing import Any, NamedTuple, get_args
 
@@ -40,6 +41,7 @@ class Checked(NamedTuple):
     reference: str | None
     organisation: str | None
     errors: list[tuple[str | None, str]]
+    published_at: datetime | None = None
 
 
 def _enum_positions() -> list[int]:
@@ -64,7 +66,7 @@ def _accepted(row: OfferRow) -> Checked:
         member = values[position]
         if member is not None:
             values[position] = member.value
-    return Checked(tuple(values), row.reference, row.organisation, [])
+    return Checked(tuple(values), row.reference, row.organisation, [], row.published_at)
 
 
 _REFERENCE = TypeAdapter(Reference)

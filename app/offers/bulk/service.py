@@ -70,7 +70,7 @@ async def put_offer(
     if existing is not None and if_match is not None:
         require_match(if_match, await reads.read_after_write(session, existing["id"], today))
     try:
-        step = upsert.plan(1, upsert.stored_values(row), existing)
+        step = upsert.plan(1, upsert.stored_values(row), existing, row.published_at)
     except writer.ClosedOffer:
         raise Conflict("This offer is closed; closed offers are kept as they were.") from None
     except writer.StatusRefused as error:

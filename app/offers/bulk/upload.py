@@ -7,6 +7,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -197,18 +198,18 @@ async def _flush(
     lookup: AsyncSession | AsyncConnection,
     background: _BatchWriter,
     run: _Run,
-    batch: list[tuple[int, tuple[Any, ...]]],
+    batch: list[tuple[int, tuple[Any, ...], datetime | None]],
 ) -> None:
     if not batch:
         return
     if lookup is background.session:
         await background.wait()  # one connection: the batch under way comes first
-    references = [values[REFERENCE] for _, values in batch]
+    references = [values[REFERENCE] for _, values, _ in batch]
     existing = await upsert.existing_by_reference(lookup, run.organisation.id, references)
     plans = []
-    for (number, values), reference in zip(batch, references, strict=True):
+    for (number, values, published_at), reference in zip(batch, references, strict=True):
         try:
-            plans.append(upsert.plan(number, values, existing.get(reference)))
+            plans.append(upsert.plan(number, values, existing.get(reference), published_at))
         except writer.ClosedOffer:
             run.fail(RowError(number, reference, "status", "this offer is closed and stays so"))
         except writer.StatusRefused:
@@ -263,7 +264,7 @@ async def run_upload(
                 for number, result in enumerate(checked, start=first):
                     values = _accept(run, number, result)
                     if values is not None:
-                        batch.append((number, values))
+                        batch.append((number, values, result.published_at))
                 await _flush(lookup or session, background, run, batch)
         await background.wait()
     except BaseException:

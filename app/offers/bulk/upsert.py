@@ -5,6 +5,7 @@ the second time (no new version, no change-feed entry)."""
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import dialect_of
 from app.core.fields import Reference, message_of
+from app.core.types import PastMoment
 from app.offers import writer
 from app.offers.models import OfferFields
 from app.offers.writer import FIELD_NAMES, STORED_FIELDS, offers
@@ -37,6 +39,13 @@ class OfferUpsert(OfferFields):
         default=None,
         max_length=80,
         description="Optional: your organisation's slug or id. Any other is refused.",
+    )
+    published_at: PastMoment | None = Field(
+        default=None,
+        description="When the offer was first published elsewhere (a mirror keeps its "
+        "dates), with its time zone; never in the future. Used when this write publishes "
+        "the offer (created published, or a draft published); once published, an offer "
+        "keeps its date and this is ignored. Now when left out.",
     )
 
 
@@ -77,6 +86,7 @@ class Plan:
     offer_id: uuid.UUID
     values: tuple[Any, ...]  # in STORED_FIELDS order; empty when unchanged
     current: writer.Current | None = None  # the offer as read, for an update
+    published_at: datetime | None = None  # when first published elsewhere, if given
 
 
 stored_values = attrgetter(*STORED_FIELDS)
@@ -84,7 +94,12 @@ stored_values = attrgetter(*STORED_FIELDS)
 stored text; model_dump would cost a quarter of a large upload's checks."""
 
 
-def plan(number: int, values: tuple[Any, ...], existing: Mapping[str, Any] | None) -> Plan:
+def plan(
+    number: int,
+    values: tuple[Any, ...],
+    existing: Mapping[str, Any] | None,
+    published_at: datetime | None = None,
+) -> Plan:
     """``values``: the row's, in STORED_FIELDS order (stored_values, or a bulk check's).
     Raises writer.ClosedOffer, writer.StatusRefused or writer.Incomplete when the row
     would break the status rule."""
@@ -92,11 +107,13 @@ def plan(number: int, values: tuple[Any, ...], existing: Mapping[str, Any] | Non
     if existing is None:
         if values[writer.STATUS] == OfferStatus.published:
             writer.check_publishable(dict(zip(STORED_FIELDS, values, strict=True)))
-        return Plan(number, reference, Outcome.created, uuid.uuid4(), values)
+        return Plan(
+            number, reference, Outcome.created, uuid.uuid4(), values, published_at=published_at
+        )
     current = writer.Current(existing["id"], existing["version"], existing)
     if not writer.changed_fields(current, dict(zip(STORED_FIELDS, values, strict=True))):
         return Plan(number, reference, Outcome.unchanged, current.offer_id, ())
-    return Plan(number, reference, Outcome.updated, current.offer_id, values, current)
+    return Plan(number, reference, Outcome.updated, current.offer_id, values, current, published_at)
 
 
 _EXISTING_COLUMNS = [offers.c.id, offers.c.version, *(offers.c[name] for name in STORED_FIELDS)]
@@ -134,7 +151,7 @@ async def write(
     updates = []
     for step in plans:
         if step.outcome == Outcome.created:
-            created.append(writer.NewOffer(step.offer_id, step.values))
+            created.append(writer.NewOffer(step.offer_id, step.values, step.published_at))
         elif step.outcome == Outcome.updated:
             updates.append(step)
     # In the order of the offers' ids: two uploads that update the same offers, listed in
@@ -142,7 +159,8 @@ async def write(
     # still can; PostgreSQL then aborts one, which answers 409 (retry).
     for step in sorted(updates, key=_by_offer_id):
         assert step.current is not None
-        await offer_writer.change(step.current, dict(zip(STORED_FIELDS, step.values, strict=True)))
+        wanted = dict(zip(STORED_FIELDS, step.values, strict=True))
+        await offer_writer.change(step.current, wanted, published_at=step.published_at)
     await offer_writer.create(organisation_id, created)
 
 
