@@ -65,7 +65,9 @@ OFFER_FIELDS = (
     "postcode", "departement", "region", "country", "remote", "remote_days_per_week", "language",
     "salary_min", "salary_max", "salary_period", "salary_basis", "salary_text", "versant",
     "categorie", "open_to_contractuels", "start_date", "start_text", "end_date", "deadline",
-    "education_level", "experience_years_min", "apply_via", "apply_email", "apply_url",
+    "education_level", "experience_years_min", "experience_years_max", "positions",
+    "manages_team", "address", "legal_basis", "source_url", "apply_via", "apply_email",
+    "apply_url",
     "status", "published_at", "closed_at", "created_at", "updated_at",
 )  # fmt: skip
 _FIRST_FIELD = 5  # after the offer's id and its organisation's id, slug, name and kind

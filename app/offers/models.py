@@ -70,6 +70,12 @@ class Offer(SQLModel, table=True):
     deadline: date | None = Column(default=None)
     education_level: str | None = Column(default=None, sa_type=sa.String(10))
     experience_years_min: int | None = Column(default=None)
+    experience_years_max: int | None = Column(default=None)
+    positions: int = Column(default=1)
+    manages_team: bool | None = Column(default=None)
+    address: str | None = Column(default=None, sa_type=sa.String(200))
+    legal_basis: str | None = Column(default=None, sa_type=sa.String(200))
+    source_url: str | None = Column(default=None, sa_type=sa.String(500))
     apply_via: str = Column(sa_type=sa.String(10))
     apply_email: str | None = Column(default=None, sa_type=sa.String(320))
     apply_url: str | None = Column(default=None, sa_type=sa.String(500))
@@ -149,6 +155,22 @@ class OfferFields(BaseModel):
     )
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)
+    experience_years_max: int | None = Field(
+        default=None, ge=0, le=50, description="At most this many years (« 2 à 5 ans »: 5)."
+    )
+    positions: int = Field(default=1, ge=1, le=1_000, description="Number of posts.")
+    manages_team: bool | None = Field(
+        default=None, description="Whether the job leads a team; null when the offer says not."
+    )
+    address: Line | None = Field(
+        default=None, description="Street line; city, postcode and département are apart."
+    )
+    legal_basis: Line | None = Field(
+        default=None,
+        description="The legal basis for hiring a contractuel, e.g. « L332-8 2° ».",
+        examples=["L332-8 2°"],
+    )
+    source_url: Url | None = Field(default=None, description="Where the offer was first published.")
     apply_via: ApplyVia = ApplyVia.platform
     apply_email: EmailAddress | None = None
     apply_url: Url | None = None
@@ -177,6 +199,9 @@ class OfferFields(BaseModel):
             problems.append("duration_months_min goes with a duration_months at least as long")
         if self.contract_type == ContractType.cdi and self.end_date is not None:
             problems.append("a cdi has no end_date")
+        least, most = self.experience_years_min, self.experience_years_max
+        if least is not None and most is not None and least > most:
+            problems.append("experience_years_min is above experience_years_max")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             problems.append("end_date is before start_date")
         if self.country != "FR" and (self.departement or self.region):
@@ -245,6 +270,12 @@ class OfferUpdate(BaseModel):
     deadline: date | None = None
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)
+    experience_years_max: int | None = Field(default=None, ge=0, le=50)
+    positions: int | None = Field(default=None, ge=1, le=1_000)
+    manages_team: bool | None = None
+    address: Line | None = None
+    legal_basis: Line | None = None
+    source_url: Url | None = None
     apply_via: ApplyVia | None = None
     apply_email: EmailAddress | None = None
     apply_url: Url | None = None
@@ -290,6 +321,12 @@ class OfferPublic(BaseModel):
     deadline: date | None
     education_level: EducationLevel | None
     experience_years_min: int | None
+    experience_years_max: int | None
+    positions: int
+    manages_team: bool | None
+    address: str | None
+    legal_basis: str | None
+    source_url: str | None
     apply_via: ApplyVia
     apply_email: str | None
     apply_url: str | None

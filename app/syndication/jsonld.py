@@ -138,6 +138,8 @@ def _location(offer: OfferPublic) -> dict[str, Any]:
             "applicantLocationRequirements": {"@type": "Country", "name": country},
         }
     address: dict[str, Any] = {"@type": "PostalAddress"}
+    if offer.address:
+        address["streetAddress"] = offer.address
     if offer.city:
         address["addressLocality"] = offer.city
     if offer.postcode:
@@ -199,6 +201,7 @@ def job_posting(
         },
         "directApply": offer.apply_via == ApplyVia.platform,
         "inLanguage": offer.language,
+        "totalJobOpenings": offer.positions,
     }
     end = valid_through(offer, zone)
     if end is not None:

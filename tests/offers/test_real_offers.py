@@ -318,3 +318,73 @@ async def test_a_future_or_zoneless_published_at_is_422(
     row = offer_body(reference="MIROIR-5", published_at=moment)
     report = await upload(client, key, json.dumps([row]).encode(), "application/json")
     assert [(e["row"], e["field"]) for e in report.json()["errors"]] == [(1, "published_at")]
+
+
+# Posts, experience range, team, street address, legal basis, source --------------------
+
+FACTS = {
+    "positions": 2,
+    "experience_years_min": 2,
+    "experience_years_max": 5,
+    "manages_team": True,
+    "address": "20 avenue de Ségur",
+    "legal_basis": "L332-8 2°",
+    "source_url": "https://choisirleservicepublic.gouv.fr/offre-emploi/2024-1706/",
+}
+
+
+async def test_the_new_facts_are_kept_on_every_route_and_in_json_ld(
+    client: httpx.AsyncClient, key: dict[str, str]
+) -> None:
+    created = await client.post("/v1/offers", json=offer_body(**FACTS), headers=key)
+    assert created.status_code == 201, created.text
+    assert {name: created.json()[name] for name in FACTS} == FACTS
+    offer_id = created.json()["id"]
+    patched = await client.patch(
+        f"/v1/offers/{offer_id}", json={"positions": 3, "manages_team": None}, headers=key
+    )
+    assert (patched.json()["positions"], patched.json()["manages_team"]) == (3, None)
+    posting = (
+        await client.get(f"/v1/offers/{offer_id}", headers={"Accept": "application/ld+json"})
+    ).json()
+    assert posting["totalJobOpenings"] == 3
+    assert posting["jobLocation"]["address"]["streetAddress"] == "20 avenue de Ségur"
+
+    put = await client.put(
+        "/v1/organisations/le-labo/offers/FAITS-1",
+        json=offer_body(**{**FACTS, "reference": None}),
+        headers=key,
+    )
+    assert {name: put.json()[name] for name in FACTS} == FACTS
+    report = await upload(
+        client, key, csv_of([offer_body(**{**FACTS, "reference": "FAITS-2"})]), "text/csv"
+    )
+    assert report.json()["created"] == 1, report.text
+    items = (await client.get("/v1/offers", params={"limit": 100})).json()["items"]
+    (uploaded,) = [item for item in items if item["reference"] == "FAITS-2"]
+    assert {name: uploaded[name] for name in FACTS} == FACTS
+
+
+async def test_an_offer_that_says_nothing_is_for_one_post(
+    client: httpx.AsyncClient, key: dict[str, str]
+) -> None:
+    created = (await client.post("/v1/offers", json=offer_body(), headers=key)).json()
+    assert (created["positions"], created["manages_team"], created["address"]) == (1, None, None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"positions": 0}, "positions"),
+        ({"experience_years_max": 51}, "experience_years_max"),
+        ({"experience_years_min": 6, "experience_years_max": 5}, "body"),
+        ({"source_url": "choisirleservicepublic.gouv.fr"}, "source_url"),
+        ({"legal_basis": "x" * 201}, "legal_basis"),
+    ],
+)
+async def test_the_new_facts_bounds_are_422(
+    client: httpx.AsyncClient, key: dict[str, str], changes: dict[str, Any], field: str
+) -> None:
+    response = await client.post("/v1/offers", json=offer_body(**changes), headers=key)
+    assert response.status_code == 422, response.text
+    assert any(error["field"] == field for error in response.json()["errors"]), response.text
