@@ -57,6 +57,10 @@ ORGANISATION_KINDS: tuple[Entry, ...] = (
     Entry("collectivite_territoriale", "Collectivité territoriale"),
     Entry("etablissement_public", "Établissement public"),
     Entry("etablissement_hospitalier", "Établissement hospitalier"),
+    # A public body of several local authorities (a natural park, a water board…).
+    Entry("syndicat_mixte", "Syndicat mixte"),
+    # A body of two or more States: a binational institute, an international organisation.
+    Entry("organisme_international", "Organisme binational ou international"),
     Entry("entreprise_ess", "Entreprise de l'ESS"),
     Entry("other", "Autre"),
 )

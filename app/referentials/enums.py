@@ -27,6 +27,8 @@ class OrganisationKind(StrEnum):
     collectivite_territoriale = "collectivite_territoriale"
     etablissement_public = "etablissement_public"
     etablissement_hospitalier = "etablissement_hospitalier"
+    syndicat_mixte = "syndicat_mixte"
+    organisme_international = "organisme_international"
     entreprise_ess = "entreprise_ess"
     other = "other"
 

@@ -388,3 +388,34 @@ async def test_the_new_facts_bounds_are_422(
     response = await client.post("/v1/offers", json=offer_body(**changes), headers=key)
     assert response.status_code == 422, response.text
     assert any(error["field"] == field for error in response.json()["errors"]), response.text
+
+
+# Organisation kinds that real offers needed ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        ("syndicat_mixte", "Syndicat mixte"),
+        ("organisme_international", "Organisme binational ou international"),
+    ],
+)
+async def test_a_syndicat_mixte_and_an_international_body_post_and_are_filtered(
+    client: httpx.AsyncClient, session: AsyncSession, kind: str, label: str
+) -> None:
+    admin = bearer(await make_key(session, "admin"))
+    created = await client.post(
+        "/v1/organisations",
+        json={"slug": "parc-naturel", "name": "Parc naturel régional", "kind": kind},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    body = offer_body(organisation_id=created.json()["id"])
+    offer = await client.post("/v1/offers", json=body, headers=admin)
+    assert offer.status_code == 201, offer.text
+    listed = (await client.get("/v1/offers", params={"organisation_kind": kind})).json()["items"]
+    assert [item["id"] for item in listed] == [offer.json()["id"]]
+    kinds = (await client.get("/v1/referentials/organisation-kinds")).json()["items"]
+    assert {"code": kind, "label": label} in [
+        {"code": item["code"], "label": item["label"]} for item in kinds
+    ]
