@@ -86,6 +86,7 @@ class Plan:
     offer_id: uuid.UUID
     values: tuple[Any, ...]  # in STORED_FIELDS order; empty when unchanged
     current: writer.Current | None = None  # the offer as read, for an update
+    wanted: dict[str, Any] | None = None  # the row by field name, for an update
     published_at: datetime | None = None  # when first published elsewhere, if given
 
 
@@ -111,9 +112,12 @@ def plan(
             number, reference, Outcome.created, uuid.uuid4(), values, published_at=published_at
         )
     current = writer.Current(existing["id"], existing["version"], existing)
-    if not writer.changed_fields(current, dict(zip(STORED_FIELDS, values, strict=True))):
+    wanted = dict(zip(STORED_FIELDS, values, strict=True))
+    if not writer.changed_fields(current, wanted):
         return Plan(number, reference, Outcome.unchanged, current.offer_id, ())
-    return Plan(number, reference, Outcome.updated, current.offer_id, values, current, published_at)
+    return Plan(
+        number, reference, Outcome.updated, current.offer_id, values, current, wanted, published_at
+    )
 
 
 _EXISTING_COLUMNS = [offers.c.id, offers.c.version, *(offers.c[name] for name in STORED_FIELDS)]
@@ -159,8 +163,8 @@ async def write(
     # still can; PostgreSQL then aborts one, which answers 409 (retry).
     for step in sorted(updates, key=_by_offer_id):
         assert step.current is not None
-        wanted = dict(zip(STORED_FIELDS, step.values, strict=True))
-        await offer_writer.change(step.current, wanted, published_at=step.published_at)
+        assert step.wanted is not None
+        await offer_writer.change(step.current, step.wanted, published_at=step.published_at)
     await offer_writer.create(organisation_id, created)
 
 
