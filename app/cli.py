@@ -18,6 +18,7 @@ from app.core.api_keys import ApiKey, Role, issue_key, revoke_key
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.migrations import upgrade
+from app.offers import lifetime
 
 T = TypeVar("T")
 OPENAPI_PATH = Path("openapi/openapi.json")
@@ -35,6 +36,7 @@ cli.add_typer(keys, name="keys")
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     async def run() -> T:
         database = Database(create_engine(settings.database_url))
+        database.sessions.configure(info=lifetime.session_info(settings))
         try:
             return await work(database)
         finally:

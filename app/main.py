@@ -20,6 +20,7 @@ from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
 from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
+from app.offers import lifetime
 from app.offers.bulk.checks import shared_pool
 from app.offers.expiry import ExpiryWorker
 from app.offers.hot import HotReads
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
 
+    database.sessions.configure(info=lifetime.session_info(settings))
     search_worker = SearchWorker(database, settings.search_poll_seconds)
     expiry_worker = ExpiryWorker(
         database, ZoneInfo(settings.timezone), settings.expiry_poll_seconds

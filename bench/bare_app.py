@@ -61,27 +61,34 @@ ZONE = ZoneInfo(os.environ.get("VOCATION_TIMEZONE", "Europe/Paris"))
 # An offer's fields after its id and organisation, in the order of the app's JSON.
 OFFER_FIELDS = (
     "reference", "title", "description", "missions", "profile", "contract_type",
-    "duration_months", "duration_months_min", "working_time", "working_time_percent", "city",
-    "postcode", "departement", "region", "country", "remote", "remote_days_per_week", "language",
-    "salary_min", "salary_max", "salary_period", "salary_basis", "salary_text", "versant",
-    "categorie", "open_to_contractuels", "start_date", "start_text", "end_date", "deadline",
-    "education_level", "experience_years_min", "experience_years_max", "positions",
-    "manages_team", "address", "legal_basis", "source_url", "apply_via", "apply_email",
-    "apply_url",
-    "status", "published_at", "closed_at", "created_at", "updated_at",
+    "duration_months", "duration_months_min", "working_time", "working_time_percent",
+    "hours_per_week", "city", "postcode", "departement", "region", "country", "remote",
+    "remote_days_per_week", "language", "salary_min", "salary_max", "salary_period",
+    "salary_basis", "salary_text", "benefits", "contract_reason", "versant", "categorie",
+    "open_to_contractuels", "grades", "domain", "start_date", "start_precision", "start_text",
+    "end_date", "deadline", "expires_at", "education_level", "experience_years_min",
+    "experience_years_max", "positions", "manages_team", "address", "legal_basis",
+    "source_url", "languages", "contact", "documents_required", "apply_via", "apply_email",
+    "apply_url", "status", "published_at", "closed_at", "created_at", "updated_at",
 )  # fmt: skip
 _FIRST_FIELD = 5  # after the offer's id and its organisation's id, slug, name and kind
 
+# Numerics reach Python as Decimal, which JSON writes as integers when whole.
+_AMOUNTS = {"salary_min", "salary_max", "hours_per_week"}
 # $1 is today, in every statement.
 _EFFECTIVE_STATUS = (
-    "CASE WHEN o.status = 'published' AND o.deadline < $1 THEN 'closed' ELSE o.status END AS status"
+    "CASE WHEN o.status = 'published' AND (o.deadline < $1 OR o.expires_at <= now()) "
+    "THEN 'closed' ELSE o.status END AS status"
 )
 _COLUMNS = ", ".join(
     ["o.id::text AS id", "g.id::text AS organisation_id", "g.slug", "g.name", "g.kind"]
     + [_EFFECTIVE_STATUS if name == "status" else f"o.{name}" for name in OFFER_FIELDS]
 )
 _FROM = "FROM offer o JOIN organisation g ON g.id = o.organisation_id"
-_OPEN = "o.status = 'published' AND (o.deadline IS NULL OR o.deadline >= $1)"
+_OPEN = (
+    "o.status = 'published' AND (o.deadline IS NULL OR o.deadline >= $1) "
+    "AND (o.expires_at IS NULL OR o.expires_at > now())"
+)
 DETAIL_SQL = f"SELECT {_COLUMNS}, o.status AS stored_status {_FROM} WHERE o.id = $2"
 _HITS = (
     "JOIN (SELECT s.offer_id, ts_rank(s.document, query) AS score "
@@ -134,6 +141,10 @@ def offer(record: Sequence[Any]) -> dict[str, Any]:
         "organisation": {"id": record[1], "slug": record[2], "name": record[3], "kind": record[4]},
     }
     item.update(zip(OFFER_FIELDS, record[_FIRST_FIELD:], strict=False))
+    for name in _AMOUNTS:
+        amount = item[name]
+        if amount is not None:
+            item[name] = int(amount) if amount == amount.to_integral_value() else float(amount)
     return item
 
 
@@ -197,6 +208,12 @@ async def health(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type=JSON)
 
 
+async def _json_columns(connection: asyncpg.Connection) -> None:
+    await connection.set_type_codec(
+        "jsonb", encoder=orjson.dumps, decoder=orjson.loads, schema="pg_catalog"
+    )
+
+
 async def _no_reset(connection: asyncpg.Connection) -> None:
     """The handlers change no session state: skip the reset query (one more round trip
     per request) that asyncpg runs by default when a connection goes back to the pool."""
@@ -212,7 +229,7 @@ def database_url() -> str:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     size = int(os.environ.get("VOCATION_DATABASE_POOL_SIZE", "10"))
     async with asyncpg.create_pool(
-        database_url(), min_size=size, max_size=size, reset=_no_reset
+        database_url(), min_size=size, max_size=size, reset=_no_reset, init=_json_columns
     ) as pool:
         app.state.pool = pool
         yield

@@ -97,8 +97,11 @@ async def check_offer_open(session: AsyncSession, offer_id: uuid.UUID, today: da
     # Never published (a draft, or a draft closed as such): not found, as GET answers.
     if offer is None or offer.status == "draft" or offer.published_at is None:
         raise NotFound("No offer with this id.")
-    if effective_status(offer.status, offer.deadline, today) != "published":
+    status = effective_status(offer.status, offer.deadline, offer.expires_at, today, utcnow())
+    if status != "published":
         raise Conflict("This offer is closed: it no longer takes applications.")
+    if offer.apply_via is None:
+        raise Unprocessable("This offer does not say how to apply; it takes no application here.")
     if offer.apply_via != "platform":
         where = offer.apply_url or offer.apply_email or "the recruiter"
         raise Unprocessable(

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         "partners through the change feed (0: only at start-up). Until then they already "
         "read as closed.",
     )
+    offer_default_days: int = Field(
+        default=60,
+        ge=1,
+        le=3650,
+        description="How many days an offer without a deadline nor `expires_at` is shown "
+        "after its publication.",
+    )
     public_cache_seconds: int = Field(
         default=60, ge=0, description="max-age of Cache-Control on public reads."
     )

@@ -12,9 +12,17 @@ expression, so each of these patterns registers the message a user reads instead
 
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -93,3 +101,58 @@ Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s\x00-\x1f]+$"),
 ]
+
+Phone = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=30,
+        pattern=register_pattern_message(
+            r"^\+?[0-9][0-9 .()-]{5,28}$", "must be a phone number (digits, spaces, + . - ( ))"
+        ),
+    ),
+    Field(examples=["01 23 45 67 89", "+33 1 23 45 67 89"]),
+]
+
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=LINE_PATTERN),
+]
+"""A few words: a benefit, a document to send."""
+
+
+def exact_decimal(places: int, least: float, most: float) -> BeforeValidator:
+    """A number with at most ``places`` decimal places, between ``least`` and ``most``:
+    read exactly (through Decimal, so 3.905 is refused rather than rounded), and held as
+    a JSON number, whole values as integers (2600, not 2600.0). With ``number_schema``."""
+    checked = TypeAdapter(
+        Annotated[
+            Decimal,
+            Field(
+                ge=Decimal(str(least)),
+                le=Decimal(str(most)),
+                decimal_places=places,
+                allow_inf_nan=False,
+            ),
+        ]
+    )
+
+    def number(value: Any) -> int | float:
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        try:
+            amount = checked.validate_python(value)
+        except ValidationError as error:
+            first = error.errors()[0]
+            if first["type"] in {"decimal_parsing", "decimal_type", "finite_number"}:
+                raise ValueError("must be a number") from None
+            raise ValueError(message_of(first)) from None
+        return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+    return BeforeValidator(number)
+
+
+def number_schema(least: float, most: float) -> WithJsonSchema:
+    """A plain JSON number in the spec, for ``exact_decimal`` (not pydantic's Decimal,
+    which it describes as a number or a string)."""
+    return WithJsonSchema({"type": "number", "minimum": least, "maximum": most})

@@ -74,3 +74,6 @@ def not_in_future(moment: datetime) -> datetime:
 
 PastMoment = Annotated[datetime, AfterValidator(not_in_future)]
 """A moment that has happened, with its time zone: when an offer was first published."""
+
+Moment = Annotated[datetime, AfterValidator(in_storable_range)]
+"""A moment with its time zone, past or future, that both engines can store (in UTC)."""

@@ -1,4 +1,5 @@
-"""Closing offers whose last day to apply has passed, in the background.
+"""Closing offers whose last day to apply, or whose `expires_at`, has passed, in the
+background.
 
 Until the worker closes it, such an offer already reads as closed everywhere
 (reads.effective_status): what the worker adds is its "closed" entry in the change
@@ -26,8 +27,13 @@ _EXPIRED = (
     sa.select(offers.c.id, offers.c.version)
     .where(
         offers.c.status == OfferStatus.published.value,
-        offers.c.deadline.is_not(None),
-        offers.c.deadline < sa.bindparam("today"),
+        sa.or_(
+            sa.and_(offers.c.deadline.is_not(None), offers.c.deadline < sa.bindparam("today")),
+            sa.and_(
+                offers.c.expires_at.is_not(None),
+                offers.c.expires_at <= sa.bindparam("now", type_=offers.c.expires_at.type),
+            ),
+        ),
     )
     .order_by(offers.c.id)  # as every writer locks offers: no deadlock between them
     .limit(BATCH_SIZE)
@@ -39,13 +45,14 @@ _PUBLISHED = {"status": OfferStatus.published.value}
 
 
 async def close_expired(database: Database, zone: ZoneInfo) -> int:
-    """Close every published offer whose deadline day has ended in ``zone``; returns how
-    many were closed."""
-    today = datetime.now(zone).date()
+    """Close every published offer whose deadline day has ended in ``zone``, or whose
+    `expires_at` has come; returns how many were closed."""
+    now = datetime.now(zone)
+    today = now.date()
     closed = 0
     while True:
         async with database.sessions() as session:
-            expired = (await session.execute(_EXPIRED, {"today": today})).all()
+            expired = (await session.execute(_EXPIRED, {"today": today, "now": now})).all()
             offers_writer = writer.OfferWriter(session)
             for offer_id, version in expired:
                 try:

@@ -35,7 +35,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from app.core.db import Database
 from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
-from app.core.types import in_storable_range
+from app.core.types import in_storable_range, utcnow
 from app.offers import reads
 from app.offers.models import OfferPublic
 from app.offers.query import (
@@ -51,6 +51,7 @@ from app.offers.reads import OFFER_COLUMNS, ORGANISATION_COLUMNS, offers, organi
 from app.referentials.enums import (
     Categorie,
     ContractType,
+    Domain,
     OfferStatus,
     OrganisationKind,
     RemoteMode,
@@ -81,6 +82,7 @@ _ONE_OF: dict[str, ColumnElement[Any]] = {
     "organisation_kind": organisations.c.kind,
     "versant": offers.c.versant,
     "categorie": offers.c.categorie,
+    "domain": offers.c.domain,
 }
 
 
@@ -168,6 +170,7 @@ class OfferFacets(BaseModel):
     organisation_kind: dict[OrganisationKind, int] | None = None
     versant: dict[Versant, int] | None = None
     categorie: dict[Categorie, int] | None = None
+    domain: dict[Domain, int] | None = None
 
 
 if list(OfferFacets.model_fields) != [facet.value for facet in Facet]:
@@ -213,7 +216,8 @@ def _is_set(filters: OfferFilters, name: str) -> bool:
 
 def _params(filters: OfferFilters, dialect: str, today: date) -> dict[str, Any]:
     """The values the statement of ``filters``' shape binds."""
-    params: dict[str, Any] = {"today": today}
+    # The clock's moment with its day: expiry compares with both (tests freeze the clock).
+    params: dict[str, Any] = {"today": today, "now": utcnow()}
     for name, condition in _CONDITIONS.items():
         if _is_set(filters, name):
             params.update(condition.params(getattr(filters, name)))
@@ -240,6 +244,10 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     return [
         offers.c.status == OfferStatus.published.value,
         or_(offers.c.deadline.is_(None), offers.c.deadline >= bindparam("today", type_=DateType)),
+        or_(
+            offers.c.expires_at.is_(None),
+            offers.c.expires_at > bindparam("now", type_=offers.c.expires_at.type),
+        ),
         *(_CONDITIONS[name].where(shape.dialect) for name in shape.filters),
     ]
 

@@ -5,27 +5,53 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator, with_config
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as Column
 from sqlmodel import SQLModel
+from typing_extensions import TypedDict
 
 from app.core.email import EmailAddress
-from app.core.fields import CountryCode, LanguageCode, Line, LongText, Reference, Statement, Url
-from app.core.types import UTCDateTime, utcnow
+from app.core.fields import (
+    CountryCode,
+    LanguageCode,
+    Line,
+    LongText,
+    Phone,
+    Reference,
+    ShortText,
+    Statement,
+    Url,
+    exact_decimal,
+    number_schema,
+)
+from app.core.types import Moment, UTCDateTime, utcnow
 from app.organisations.models import OrganisationSummary
 from app.referentials.enums import (
     ApplyVia,
     Categorie,
+    ContractReason,
     ContractType,
+    Domain,
     EducationLevel,
+    LanguageLevel,
     OfferStatus,
     RemoteMode,
     SalaryBasis,
     SalaryPeriod,
+    StartPrecision,
     Versant,
     WorkingTime,
 )
 from app.referentials.validation import DepartementCode, RegionCode, region_of
+
+# Euros to the cent, read back as floats: the API's amounts are JSON numbers (see
+# core.fields.decimal_number), and SQLite has no exact decimal type to read Decimals from.
+MONEY = sa.Numeric(12, 2, asdecimal=False)
+HOURS = sa.Numeric(5, 2, asdecimal=False)
+# JSONB on PostgreSQL (compact, comparable); SQL NULL, not JSON null, for a missing object.
+JSON_LIST = sa.JSON().with_variant(JSONB(), "postgresql")
+JSON_OBJECT = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Offer(SQLModel, table=True):
@@ -34,6 +60,8 @@ class Offer(SQLModel, table=True):
         sa.UniqueConstraint("organisation_id", "reference"),
         # The public list: published offers, newest first, paged by (published_at, id).
         sa.Index("ix_offer_listing", "status", "published_at", "id"),
+        # The expiry worker's question: published offers past their end.
+        sa.Index("ix_offer_expiry", "status", "expires_at"),
     )
 
     id: uuid.UUID = Column(default_factory=uuid.uuid4, primary_key=True)
@@ -46,28 +74,38 @@ class Offer(SQLModel, table=True):
     contract_type: str | None = Column(default=None, sa_type=sa.String(20))
     duration_months: int | None = Column(default=None)
     duration_months_min: int | None = Column(default=None)
-    working_time: str = Column(default="full_time", sa_type=sa.String(10))
+    working_time: str | None = Column(default=None, sa_type=sa.String(10))
     working_time_percent: int | None = Column(default=None)
     city: str | None = Column(default=None, sa_type=sa.String(200))
     postcode: str | None = Column(default=None, sa_type=sa.String(10))
     departement: str | None = Column(default=None, sa_type=sa.String(3))
     region: str | None = Column(default=None, sa_type=sa.String(2))
     country: str = Column(default="FR", sa_type=sa.String(2))
-    remote: str = Column(default="none", sa_type=sa.String(10))
+    remote: str | None = Column(default=None, sa_type=sa.String(10))
     remote_days_per_week: int | None = Column(default=None)
     language: str = Column(default="fr", sa_type=sa.String(2))
-    salary_min: int | None = Column(default=None)
-    salary_max: int | None = Column(default=None)
+    salary_min: float | None = Column(default=None, sa_type=MONEY)
+    salary_max: float | None = Column(default=None, sa_type=MONEY)
     salary_period: str | None = Column(default=None, sa_type=sa.String(5))
     salary_basis: str | None = Column(default=None, sa_type=sa.String(5))
     salary_text: str | None = Column(default=None, sa_type=sa.String(1000))
+    benefits: list[str] = Column(default_factory=list, sa_type=JSON_LIST)
     versant: str | None = Column(default=None, sa_type=sa.String(3))
     categorie: str | None = Column(default=None, sa_type=sa.String(2))
     open_to_contractuels: bool | None = Column(default=None)
     start_date: date | None = Column(default=None)
+    start_precision: str | None = Column(default=None, sa_type=sa.String(10))
     end_date: date | None = Column(default=None)
     start_text: str | None = Column(default=None, sa_type=sa.String(200))
     deadline: date | None = Column(default=None)
+    expires_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    hours_per_week: float | None = Column(default=None, sa_type=HOURS)
+    contract_reason: str | None = Column(default=None, sa_type=sa.String(15))
+    grades: list[str] = Column(default_factory=list, sa_type=JSON_LIST)
+    domain: str | None = Column(default=None, sa_type=sa.String(30))
+    languages: list[dict[str, str]] = Column(default_factory=list, sa_type=JSON_LIST)
+    contact: dict[str, str] | None = Column(default=None, sa_type=JSON_OBJECT)
+    documents_required: list[str] = Column(default_factory=list, sa_type=JSON_LIST)
     education_level: str | None = Column(default=None, sa_type=sa.String(10))
     experience_years_min: int | None = Column(default=None)
     experience_years_max: int | None = Column(default=None)
@@ -76,7 +114,7 @@ class Offer(SQLModel, table=True):
     address: str | None = Column(default=None, sa_type=sa.String(200))
     legal_basis: str | None = Column(default=None, sa_type=sa.String(200))
     source_url: str | None = Column(default=None, sa_type=sa.String(500))
-    apply_via: str = Column(sa_type=sa.String(10))
+    apply_via: str | None = Column(default=None, sa_type=sa.String(10))
     apply_email: str | None = Column(default=None, sa_type=sa.String(320))
     apply_url: str | None = Column(default=None, sa_type=sa.String(500))
     status: str = Column(default="draft", sa_type=sa.String(10))
@@ -87,7 +125,84 @@ class Offer(SQLModel, table=True):
     version: int = Column(default=1)
 
 
-Euros = Annotated[int, Field(ge=0, le=10_000_000, description="Integer euros.")]
+Euros = Annotated[
+    int | float,
+    exact_decimal(2, 0, 10_000_000),
+    number_schema(0, 10_000_000),
+    Field(description="Euros, to the cent (3.90 an hour); whole amounts read as integers."),
+]
+Hours = Annotated[
+    int | float,
+    exact_decimal(2, 0.5, 48),
+    number_schema(0.5, 48),
+    Field(description="Hours a week: « 10h30 » is 10.5."),
+]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class LanguageRequirement(TypedDict):
+    code: LanguageCode
+    """ISO 639-1."""
+    level: LanguageLevel
+
+
+@with_config(ConfigDict(extra="forbid"))
+class ContactFields(TypedDict, total=False):
+    """Whom to ask about the offer (not how to apply); only what the offer gives."""
+
+    name: Line
+    role: Line
+    email: EmailAddress
+    phone: Phone
+
+
+class Contact(TypedDict, total=False):
+    """Whom to ask about the offer (not how to apply); only what the offer gives."""
+
+    name: str
+    role: str
+    email: str
+    phone: str
+
+
+def _some_contact(contact: ContactFields) -> ContactFields:
+    if not contact:
+        raise ValueError("give at least one of name, role, email, phone (or null)")
+    return contact
+
+
+def _each_language_once(languages: list[LanguageRequirement]) -> list[LanguageRequirement]:
+    codes = [language["code"] for language in languages]
+    if len(set(codes)) != len(codes):
+        raise ValueError("each language once")
+    return languages
+
+
+ContactDetails = Annotated[ContactFields, AfterValidator(_some_contact)]
+Languages = Annotated[
+    list[LanguageRequirement],
+    Field(max_length=10, description="Required languages and their level."),
+    AfterValidator(_each_language_once),
+]
+Benefits = Annotated[
+    list[ShortText],
+    Field(max_length=30, examples=[["IFSE", "CIA", "tickets restaurant"]]),
+]
+Grades = Annotated[
+    list[Line],
+    Field(
+        max_length=20,
+        description="Cadres d'emplois or grades open to the post.",
+        examples=[["attaché territorial", "rédacteur territorial"]],
+    ),
+]
+Documents = Annotated[
+    list[ShortText],
+    Field(
+        max_length=20,
+        examples=[["CV", "lettre de motivation", "dernier arrêté de situation"]],
+    ),
+]
 
 
 class OfferFields(BaseModel):
@@ -115,10 +230,13 @@ class OfferFields(BaseModel):
         description="The bottom of a range of months (« 4 à 6 mois »: 4, and 6 in "
         "`duration_months`).",
     )
-    working_time: WorkingTime = WorkingTime.full_time
+    working_time: WorkingTime | None = Field(
+        default=None, description="Null when the offer does not say."
+    )
     working_time_percent: int | None = Field(
         default=None, ge=1, le=99, description="Only with `part_time`."
     )
+    hours_per_week: Hours | None = None
     city: Line | None = None
     postcode: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")] | None = None
     departement: DepartementCode | None = None
@@ -126,7 +244,7 @@ class OfferFields(BaseModel):
         default=None, description="Derived from the département when not given."
     )
     country: CountryCode = Field(default="FR", description="ISO 3166-1 alpha-2.")
-    remote: RemoteMode = RemoteMode.none
+    remote: RemoteMode | None = Field(default=None, description="Null when the offer does not say.")
     remote_days_per_week: int | None = Field(
         default=None, ge=1, le=5, description="Only with `partial`."
     )
@@ -140,10 +258,19 @@ class OfferFields(BaseModel):
         description="What is not a number: « selon grille », « à négocier », a bonus scheme "
         "(up to 1,000 characters).",
     )
+    benefits: Benefits = Field(default_factory=list)
+    contract_reason: ContractReason | None = None
     versant: Versant | None = None
     categorie: Categorie | None = None
     open_to_contractuels: bool | None = None
+    grades: Grades = Field(default_factory=list)
+    domain: Domain | None = Field(default=None, description="The job's field of work.")
     start_date: date | None = None
+    start_precision: StartPrecision | None = Field(
+        default=None,
+        description="`day`: on `start_date`; `month`: in the month of `start_date`; `asap`: "
+        "as soon as possible (no date needed).",
+    )
     start_text: Line | None = Field(default=None, examples=["dès que possible"])
     end_date: date | None = Field(
         default=None,
@@ -152,6 +279,12 @@ class OfferFields(BaseModel):
     )
     deadline: date | None = Field(
         default=None, description="Last day to apply; the offer leaves the list the day after."
+    )
+    expires_at: Moment | None = Field(
+        default=None,
+        description="When the offer stops being shown (and is closed). Left out: the end of "
+        "the deadline's day, or, without a deadline, `VOCATION_OFFER_DEFAULT_DAYS` (60) days "
+        "after publication; it then follows the deadline when that changes.",
     )
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)
@@ -171,7 +304,13 @@ class OfferFields(BaseModel):
         examples=["L332-8 2°"],
     )
     source_url: Url | None = Field(default=None, description="Where the offer was first published.")
-    apply_via: ApplyVia = ApplyVia.platform
+    languages: Languages = Field(default_factory=list)
+    contact: ContactDetails | None = None
+    documents_required: Documents = Field(default_factory=list)
+    apply_via: ApplyVia | None = Field(
+        default=None,
+        description="Null when the offer does not say; only `platform` takes applications here.",
+    )
     apply_email: EmailAddress | None = None
     apply_url: Url | None = None
 
@@ -202,6 +341,10 @@ class OfferFields(BaseModel):
         least, most = self.experience_years_min, self.experience_years_max
         if least is not None and most is not None and least > most:
             problems.append("experience_years_min is above experience_years_max")
+        if self.start_precision in (StartPrecision.day, StartPrecision.month) and not (
+            self.start_date
+        ):
+            problems.append(f"start_precision {self.start_precision.value} goes with a start_date")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             problems.append("end_date is before start_date")
         if self.country != "FR" and (self.departement or self.region):
@@ -248,6 +391,7 @@ class OfferUpdate(BaseModel):
     duration_months_min: int | None = Field(default=None, ge=1, le=120)
     working_time: WorkingTime | None = None
     working_time_percent: int | None = Field(default=None, ge=1, le=99)
+    hours_per_week: Hours | None = None
     city: Line | None = None
     postcode: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")] | None = None
     departement: DepartementCode | None = None
@@ -261,13 +405,19 @@ class OfferUpdate(BaseModel):
     salary_period: SalaryPeriod | None = None
     salary_basis: SalaryBasis | None = None
     salary_text: Statement | None = None
+    benefits: Benefits | None = None
+    contract_reason: ContractReason | None = None
     versant: Versant | None = None
     categorie: Categorie | None = None
     open_to_contractuels: bool | None = None
+    grades: Grades | None = None
+    domain: Domain | None = None
     start_date: date | None = None
+    start_precision: StartPrecision | None = None
     start_text: Line | None = None
     end_date: date | None = None
     deadline: date | None = None
+    expires_at: Moment | None = None
     education_level: EducationLevel | None = None
     experience_years_min: int | None = Field(default=None, ge=0, le=50)
     experience_years_max: int | None = Field(default=None, ge=0, le=50)
@@ -276,6 +426,9 @@ class OfferUpdate(BaseModel):
     address: Line | None = None
     legal_basis: Line | None = None
     source_url: Url | None = None
+    languages: Languages | None = None
+    contact: ContactDetails | None = None
+    documents_required: Documents | None = None
     apply_via: ApplyVia | None = None
     apply_email: EmailAddress | None = None
     apply_url: Url | None = None
@@ -297,28 +450,37 @@ class OfferPublic(BaseModel):
     contract_type: ContractType | None = Field(description="Null only on a draft.")
     duration_months: int | None
     duration_months_min: int | None
-    working_time: WorkingTime
+    working_time: WorkingTime | None
     working_time_percent: int | None
+    hours_per_week: Hours | None
     city: str | None
     postcode: str | None
     departement: str | None
     region: str | None
     country: str
-    remote: RemoteMode
+    remote: RemoteMode | None
     remote_days_per_week: int | None
     language: str
-    salary_min: int | None
-    salary_max: int | None
+    salary_min: Euros | None
+    salary_max: Euros | None
     salary_period: SalaryPeriod | None
     salary_basis: SalaryBasis | None
     salary_text: str | None
+    benefits: list[str]
+    contract_reason: ContractReason | None
     versant: Versant | None
     categorie: Categorie | None
     open_to_contractuels: bool | None
+    grades: list[str]
+    domain: Domain | None
     start_date: date | None
+    start_precision: StartPrecision | None
     start_text: str | None
     end_date: date | None
     deadline: date | None
+    expires_at: datetime | None = Field(
+        description="When it stops being shown: set on publication, or earlier by a deadline."
+    )
     education_level: EducationLevel | None
     experience_years_min: int | None
     experience_years_max: int | None
@@ -327,7 +489,10 @@ class OfferPublic(BaseModel):
     address: str | None
     legal_basis: str | None
     source_url: str | None
-    apply_via: ApplyVia
+    languages: list[LanguageRequirement]
+    contact: Contact | None
+    documents_required: list[str]
+    apply_via: ApplyVia | None
     apply_email: str | None
     apply_url: str | None
     status: OfferStatus = Field(

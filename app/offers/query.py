@@ -22,7 +22,14 @@ from app.core.clock import zone_of
 from app.core.errors import FieldError, Unprocessable
 from app.core.fields import ID_OR_SLUG_PATTERN
 from app.core.types import in_storable_range
-from app.referentials.enums import Categorie, ContractType, OrganisationKind, RemoteMode, Versant
+from app.referentials.enums import (
+    Categorie,
+    ContractType,
+    Domain,
+    OrganisationKind,
+    RemoteMode,
+    Versant,
+)
 from app.referentials.validation import DepartementCode, RegionCode
 from app.search import query as search_query
 
@@ -54,6 +61,7 @@ class Facet(StrEnum):
     organisation_kind = "organisation_kind"
     versant = "versant"
     categorie = "categorie"
+    domain = "domain"
 
 
 FACETS_PATTERN = "^({0})(,({0}))*$".format("|".join(facet.value for facet in Facet))
@@ -120,6 +128,10 @@ class OfferFilters(BaseModel):
     categorie: Annotated[
         Sequence[Categorie],
         Query(description="Catégorie of the fonction publique; repeatable."),
+    ] = ()
+    domain: Annotated[
+        Sequence[Domain],
+        Query(description="Field of work (`/v1/referentials/domains`); repeatable."),
     ] = ()
     salary_min: Annotated[
         int | None,

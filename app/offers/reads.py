@@ -15,14 +15,15 @@ pay, and this module spares it:
   ``tests/offers/test_reads.py`` holds them to it.
 """
 
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cached_property
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -31,10 +32,12 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.util import greenlet_spawn
+from typing_extensions import is_typeddict
 
 from app.core.db import Database
 from app.core.errors import NotFound
 from app.core.security import Principal
+from app.offers.lifetime import end_of_day
 from app.offers.models import Offer, OfferPublic
 from app.organisations.models import Organisation, OrganisationSummary
 from app.referentials.enums import OfferStatus
@@ -123,8 +126,15 @@ async def fetch(
     return rows
 
 
-def effective_status(status: str, deadline: date | None, today: date) -> OfferStatus:
-    if status == OfferStatus.published and deadline is not None and deadline < today:
+def effective_status(
+    status: str, deadline: date | None, expires_at: datetime | None, today: date, now: datetime
+) -> OfferStatus:
+    """Closed once its deadline's day or its `expires_at` has passed, before the expiry
+    worker records it."""
+    if status == OfferStatus.published and (
+        (deadline is not None and deadline < today)
+        or (expires_at is not None and expires_at <= now)
+    ):
         return OfferStatus.closed
     return OfferStatus(status)
 
@@ -132,6 +142,7 @@ def effective_status(status: str, deadline: date | None, today: date) -> OfferSt
 _SCALARS: dict[Any, Callable[[], core_schema.CoreSchema]] = {
     str: core_schema.str_schema,
     int: core_schema.int_schema,
+    float: core_schema.float_schema,
     bool: core_schema.bool_schema,
     date: core_schema.date_schema,
     datetime: core_schema.datetime_schema,
@@ -143,9 +154,17 @@ def _schema_of(annotation: Any) -> core_schema.CoreSchema:
     """How pydantic serialises ``annotation``, for plain data: a model as a dict of its
     fields (a field left out of the dict is left out of the JSON), an enum as its value."""
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _schema_of(get_args(annotation)[0])
     if origin in (Union, UnionType):
-        (inner,) = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return core_schema.nullable_schema(_schema_of(inner))
+        inner = [arg for arg in get_args(annotation) if arg is not type(None)]
+        choices: list[core_schema.CoreSchema | tuple[core_schema.CoreSchema, str]] = [
+            _schema_of(arg) for arg in inner
+        ]
+        union = _schema_of(inner[0]) if len(inner) == 1 else core_schema.union_schema(choices)
+        if len(inner) == len(get_args(annotation)):
+            return union
+        return core_schema.nullable_schema(union)
     if origin is list:
         return core_schema.list_schema(_schema_of(get_args(annotation)[0]))
     if origin is dict:
@@ -157,6 +176,14 @@ def _schema_of(annotation: Any) -> core_schema.CoreSchema:
             for name, field in annotation.model_fields.items()
         }
         return core_schema.typed_dict_schema(fields)
+    if is_typeddict(annotation):
+        hints = get_type_hints(annotation, include_extras=True)
+        return core_schema.typed_dict_schema(
+            {
+                name: core_schema.typed_dict_field(_schema_of(hint), required=False)
+                for name, hint in hints.items()
+            }
+        )
     if isinstance(annotation, type) and issubclass(annotation, StrEnum):
         return core_schema.str_schema()
     return _SCALARS[annotation]()
@@ -185,7 +212,32 @@ if ("id", "organisation", *_REST) != _FIELDS:
 dumps = json_writer(OfferPublic)
 
 
-def _public(values: Sequence[Any], today: date) -> dict[str, Any]:
+def _number(value: Any) -> int | float | None:
+    # Numeric columns: Decimal from asyncpg, float through SQLAlchemy (asdecimal=False).
+    if value is None:
+        return None
+    rounded = round(float(value), 2)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _json(value: Any) -> Any:
+    # JSONB reaches asyncpg's own rows as text: SQLAlchemy decodes it in its result layer.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_CONVERTED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("salary_min", _number),
+    ("salary_max", _number),
+    ("hours_per_week", _number),
+    ("benefits", _json),
+    ("grades", _json),
+    ("languages", _json),
+    ("contact", _json),
+    ("documents_required", _json),
+)
+
+
+def _public(values: Sequence[Any], today: date, now: datetime) -> dict[str, Any]:
     data = {
         "id": values[0],
         "organisation": dict(
@@ -193,7 +245,11 @@ def _public(values: Sequence[Any], today: date) -> dict[str, Any]:
         ),
         **dict(zip(_REST, values[1:_OFFER_END], strict=True)),
     }
-    data["status"] = effective_status(data["status"], data["deadline"], today).value
+    for name, convert in _CONVERTED:
+        data[name] = convert(data[name])
+    data["status"] = effective_status(
+        data["status"], data["deadline"], data["expires_at"], today, now
+    ).value
     return data
 
 
@@ -204,7 +260,8 @@ def public_rows(rows: Sequence[Mapping[str, Any]], today: date) -> list[dict[str
     so that each row is laid out by position."""
     if rows and tuple(rows[0].keys())[:_ORGANISATION_END] != _LAYOUT:
         raise ValueError("rows must begin with OFFER_COLUMNS then ORGANISATION_COLUMNS")
-    return [_public(tuple(row.values()), today) for row in rows]
+    now = datetime.now(UTC)
+    return [_public(tuple(row.values()), today, now) for row in rows]
 
 
 def public_data(row: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -252,8 +309,11 @@ async def get_public(
     changed = max(row["updated_at"], row["organisation_updated_at"])
     data = public_data(row, today)
     if data["status"] == OfferStatus.closed and row["status"] == OfferStatus.published:
-        expired = datetime.combine(row["deadline"] + timedelta(days=1), time(), zone)
-        changed = max(changed, expired.astimezone(UTC))
+        # Closed by the clock: the representation changed when its end came.
+        ends = [row["expires_at"]] if row["expires_at"] is not None else []
+        if row["deadline"] is not None:
+            ends.append(end_of_day(row["deadline"], zone))
+        changed = max(changed, min(ends))
     return Readable(data, changed)
 
 

@@ -12,7 +12,7 @@ from app.core.errors import Conflict, FieldError, NotFound, PreconditionFailed, 
 from app.core.patching import apply_patch
 from app.core.security import Principal
 from app.core.types import not_in_future
-from app.offers import changes, writer
+from app.offers import changes, lifetime, writer
 from app.offers.bulk.upsert import stored_values
 from app.offers.changes import ChangeItem, ChangePage, OfferChange
 from app.offers.models import Offer, OfferCreate, OfferFields, OfferUpdate
@@ -113,7 +113,7 @@ async def load_for_write(session: AsyncSession, principal: Principal, offer_id: 
 
 
 def current_of(offer: Offer) -> writer.Current:
-    values = {name: getattr(offer, name) for name in writer.STORED_FIELDS}
+    values = {name: getattr(offer, name) for name in (*writer.STORED_FIELDS, "published_at")}
     return writer.Current(offer.id, offer.version, values)
 
 
@@ -123,7 +123,12 @@ async def update(session: AsyncSession, offer: Offer, patch: OfferUpdate) -> Non
     sent = patch.model_dump(exclude_unset=True)
     status = sent.pop("status", None) or offer.status
     merged = apply_patch(OfferFields, offer, sent, derived={"departement": "region"})
-    await _change(session, current_of(offer), merged.model_dump() | {"status": status})
+    wanted = merged.model_dump() | {"status": status}
+    default = lifetime.of_session(session).default_expiry(offer.deadline, offer.published_at)
+    if "expires_at" not in sent and offer.expires_at == default:
+        # An end that was the default follows the deadline and the publication.
+        wanted["expires_at"] = None
+    await _change(session, current_of(offer), wanted)
 
 
 async def close(session: AsyncSession, offer: Offer) -> None:

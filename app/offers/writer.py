@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.bulk_insert import insert_rows
 from app.core.db import versioned_update
 from app.core.types import utcnow
-from app.offers import changes
+from app.offers import changes, lifetime
+from app.offers.lifetime import Lifetime
 from app.offers.models import Offer, OfferFields
 from app.referentials.enums import OfferStatus
 from app.search import index as search_index
@@ -43,6 +44,8 @@ STORED_FIELDS = [*FIELD_NAMES, "status"]
 """What a writer sets on an offer, in the order of a row's values (bulk uploads keep rows
 as tuples in this order)."""
 STATUS = STORED_FIELDS.index("status")
+_EXPIRES_AT = STORED_FIELDS.index("expires_at")
+_DEADLINE = STORED_FIELDS.index("deadline")
 
 _TRANSITIONS = {
     (OfferStatus.draft, OfferStatus.published),
@@ -116,11 +119,33 @@ class Current:
     offer_id: uuid.UUID
     version: int
     values: Mapping[str, Any]
-    """At least `status`, and every field the change may touch."""
+    """At least `status`, every field the change may touch and, when it touches
+    `expires_at`, `published_at`."""
 
     @property
     def status(self) -> str:
         return str(self.values["status"])
+
+
+def with_default_expiry(
+    lifetime: Lifetime,
+    current: Current,
+    wanted: Mapping[str, Any],
+    published_at: datetime | None,
+    now: datetime | None,
+) -> Mapping[str, Any]:
+    """``wanted`` with `expires_at` set to its default when it asks for none. ``now``: the
+    moment of a publication without ``published_at``; None leaves such a default to the
+    writer (it is never a no-op, since the status changes)."""
+    if wanted.get("expires_at", False) is not None:
+        return wanted
+    first_published = current.values["published_at"]
+    if first_published is None and wanted.get("status", current.status) == OfferStatus.published:
+        first_published = published_at or now
+        if first_published is None:
+            return wanted
+    deadline = wanted.get("deadline", current.values.get("deadline"))
+    return {**wanted, "expires_at": lifetime.default_expiry(deadline, first_published)}
 
 
 def changed_fields(current: Current, wanted: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,6 +180,7 @@ class OfferWriter:
 
     def __init__(self, session: AsyncSession, *, indexing: Indexing = Indexing.now) -> None:
         self.session = session
+        self.lifetime = lifetime.of_session(session)
         self.indexing = indexing
         self.feed = changes.ChangeLog()
         self._to_index: list[uuid.UUID] = []
@@ -173,9 +199,12 @@ class OfferWriter:
                 check_publishable(dict(zip(STORED_FIELDS, offer.values, strict=True)))
             published_at = (offer.published_at or now) if status == OfferStatus.published else None
             closed_at = now if status == OfferStatus.closed else None
+            values = list(offer.values)
+            if values[_EXPIRES_AT] is None:
+                values[_EXPIRES_AT] = self.lifetime.default_expiry(values[_DEADLINE], published_at)
             rows.append(
                 [
-                    *offer.values,
+                    *values,
                     offer.offer_id,
                     organisation_id,
                     published_at,
@@ -201,6 +230,7 @@ class OfferWriter:
         publishes it (a published offer keeps its date).
         Raises ClosedOffer or StatusRefused (the status rule), LostRace (another writer
         came in between), IntegrityError (a reference already taken)."""
+        wanted = with_default_expiry(self.lifetime, current, wanted, published_at, self.now)
         differing = changed_fields(current, wanted)
         if not differing:
             return False

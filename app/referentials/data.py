@@ -111,6 +111,58 @@ CATEGORIES: tuple[Entry, ...] = (
     Entry("C", "Catégorie C"),
 )
 
+CONTRACT_REASONS: tuple[Entry, ...] = (
+    Entry("creation", "Création de poste"),
+    Entry("vacance", "Poste vacant"),
+    Entry("remplacement", "Remplacement"),
+    Entry("accroissement", "Accroissement temporaire d'activité"),
+    Entry("projet", "Contrat de projet"),
+    Entry("other", "Autre motif"),
+)
+
+START_PRECISIONS: tuple[Entry, ...] = (
+    Entry("day", "À cette date"),
+    Entry("month", "Dans le mois"),
+    Entry("asap", "Dès que possible"),
+)
+
+# Fields of work as public-interest employers advertise them: coarse enough for a filter
+# panel, each label the words a candidate looks for.
+DOMAINS: tuple[Entry, ...] = (
+    Entry("administration", "Administration générale, gestion"),
+    Entry("finances", "Finances, comptabilité, contrôle de gestion"),
+    Entry("ressources_humaines", "Ressources humaines"),
+    Entry("juridique", "Juridique, marchés publics"),
+    Entry("politiques_publiques", "Politiques publiques, études, évaluation"),
+    Entry("communication", "Communication, information, médias"),
+    Entry("plaidoyer", "Plaidoyer, affaires publiques"),
+    Entry("numerique", "Numérique, données, systèmes d'information"),
+    Entry("innovation_design", "Innovation publique, design"),
+    Entry("environnement", "Environnement, transition écologique"),
+    Entry("urbanisme_mobilites", "Urbanisme, aménagement, mobilités"),
+    Entry("technique_batiment", "Services techniques, bâtiment, travaux"),
+    Entry("action_sociale", "Action sociale, solidarité, insertion"),
+    Entry("sante", "Santé, soin, médico-social"),
+    Entry("education_jeunesse", "Éducation, formation, jeunesse"),
+    Entry("culture_sport", "Culture, patrimoine, sport"),
+    Entry("recherche", "Recherche, enseignement supérieur"),
+    Entry("international", "Solidarité internationale, coopération"),
+    Entry("vie_associative", "Vie associative, animation, bénévolat"),
+    Entry("developpement_economique", "Développement économique, emploi, ESS"),
+    Entry("securite_prevention", "Sécurité, prévention, secours"),
+    Entry("other", "Autre domaine"),
+)
+
+LANGUAGE_LEVELS: tuple[Entry, ...] = (
+    Entry("A1", "A1 (découverte)"),
+    Entry("A2", "A2 (intermédiaire)"),
+    Entry("B1", "B1 (niveau seuil)"),
+    Entry("B2", "B2 (avancé)"),
+    Entry("C1", "C1 (autonome)"),
+    Entry("C2", "C2 (maîtrise)"),
+    Entry("native", "Langue maternelle"),
+)
+
 APPLY_VIA: tuple[Entry, ...] = (
     Entry("platform", "Candidature sur la plateforme"),
     Entry("email", "Candidature par e-mail"),

@@ -78,6 +78,58 @@ class Categorie(StrEnum):
     c = "C"
 
 
+class ContractReason(StrEnum):
+    creation = "creation"
+    vacance = "vacance"
+    remplacement = "remplacement"
+    accroissement = "accroissement"
+    projet = "projet"
+    other = "other"
+
+
+class StartPrecision(StrEnum):
+    day = "day"
+    month = "month"
+    asap = "asap"
+
+
+class Domain(StrEnum):
+    administration = "administration"
+    finances = "finances"
+    ressources_humaines = "ressources_humaines"
+    juridique = "juridique"
+    politiques_publiques = "politiques_publiques"
+    communication = "communication"
+    plaidoyer = "plaidoyer"
+    numerique = "numerique"
+    innovation_design = "innovation_design"
+    environnement = "environnement"
+    urbanisme_mobilites = "urbanisme_mobilites"
+    technique_batiment = "technique_batiment"
+    action_sociale = "action_sociale"
+    sante = "sante"
+    education_jeunesse = "education_jeunesse"
+    culture_sport = "culture_sport"
+    recherche = "recherche"
+    international = "international"
+    vie_associative = "vie_associative"
+    developpement_economique = "developpement_economique"
+    securite_prevention = "securite_prevention"
+    other = "other"
+
+
+class LanguageLevel(StrEnum):
+    """The CEFR's levels, and a native speaker's."""
+
+    a1 = "A1"
+    a2 = "A2"
+    b1 = "B1"
+    b2 = "B2"
+    c1 = "C1"
+    c2 = "C2"
+    native = "native"
+
+
 class ApplyVia(StrEnum):
     platform = "platform"
     email = "email"

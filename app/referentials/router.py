@@ -55,6 +55,13 @@ _SIMPLE_LISTS: dict[str, tuple[str, tuple[data.Entry, ...]]] = {
     "versants": ("Versants of the civil service (`versant`)", data.VERSANTS),
     "categories": ("Civil-service categories (`categorie`)", data.CATEGORIES),
     "apply-via": ("Ways to apply (`apply_via`)", data.APPLY_VIA),
+    "contract-reasons": ("Reasons for a contract (`contract_reason`)", data.CONTRACT_REASONS),
+    "start-precisions": ("How precise a start date is (`start_precision`)", data.START_PRECISIONS),
+    "domains": ("Fields of work (`domain`)", data.DOMAINS),
+    "language-levels": (
+        "Levels of a required language (`languages[].level`)",
+        data.LANGUAGE_LEVELS,
+    ),
     "offer-statuses": ("Offer statuses (`status`)", data.OFFER_STATUSES),
 }
 

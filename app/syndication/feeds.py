@@ -215,7 +215,7 @@ def _xml_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
         ("jobtype", _job_type(offer)),
         ("category", _contract_label(offer)),
         ("experience", offer.experience_years_min),
-        ("remotetype", _REMOTE_TYPES.get(offer.remote)),
+        ("remotetype", _REMOTE_TYPES.get(offer.remote) if offer.remote else None),
         ("expirationdate", deadline.date().isoformat() if deadline else None),
     ]
     body = "".join(f"<{name}>{_cdata(value)}</{name}>" for name, value in fields)

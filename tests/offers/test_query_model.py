@@ -68,6 +68,9 @@ FILTER_CASES: dict[str, Case] = {
     "remote": Case(lambda: "full", lambda: {"remote": "full"}, lambda: {"remote": "none"}),
     "versant": Case(lambda: "fpt", lambda: {"versant": "fpt"}, lambda: {"versant": "fpe"}),
     "categorie": Case(lambda: "B", lambda: {"categorie": "B"}, lambda: {"categorie": None}),
+    "domain": Case(
+        lambda: "environnement", lambda: {"domain": "environnement"}, lambda: {"domain": "sante"}
+    ),
     "salary_min": Case(
         lambda: "2000",
         lambda: {"salary_min": 2500, "salary_max": 3000, "salary_period": "month"},

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -32,7 +31,9 @@ def _reference(row: Any, today: date) -> OfferPublic:
         "kind": data.pop("organisation_kind"),
     }
     data.pop("organisation_updated_at")
-    data["status"] = reads.effective_status(data["status"], data["deadline"], today)
+    data["status"] = reads.effective_status(
+        data["status"], data["deadline"], data["expires_at"], today, datetime.now(UTC)
+    )
     return OfferPublic.model_validate(data)
 
 
@@ -70,9 +71,19 @@ async def seeded(session: AsyncSession) -> dict[str, Offer]:
             remote="partial",
             remote_days_per_week=2,
             language="fr",
-            salary_min=2_100,
+            salary_min=2_100.55,
             salary_max=2_600,
             salary_period="month",
+            hours_per_week=17.5,
+            benefits=["IFSE", "CIA", f"tickets restaurant {TRICKY}"],
+            contract_reason="remplacement",
+            grades=["attaché territorial", "ingénieur territorial"],
+            domain="numerique",
+            start_precision="month",
+            expires_at=datetime(2099, 1, 2, 3, 4, 5, tzinfo=UTC),
+            languages=[{"code": "en", "level": "B2"}, {"code": "de", "level": "native"}],
+            contact={"name": f"Camille {TRICKY}", "phone": "01 23 45 67 89"},
+            documents_required=["CV", "dernier arrêté de situation"],
             salary_basis="gross",
             salary_text="selon grille, « RIFSEEP »",
             versant="fpt",
@@ -109,6 +120,10 @@ async def seeded(session: AsyncSession) -> dict[str, Offer]:
         ),
         # Published, but its last day to apply has passed: it reads as closed.
         "expired": await make_offer(session, organisation, deadline=today - timedelta(days=1)),
+        # Published, no deadline, but its end has come: closed too.
+        "ended": await make_offer(
+            session, organisation, expires_at=datetime.now(UTC) - timedelta(minutes=1)
+        ),
     }
 
 
@@ -217,9 +232,14 @@ async def test_one_statement_per_shape_of_query() -> None:
 async def test_a_row_read_on_the_driver_equals_one_read_through_sqlalchemy(
     app: Any, session: AsyncSession, seeded: dict[str, Offer]
 ) -> None:
-    through_sqlalchemy = (await session.execute(select(*reads.OFFER_COLUMNS))).mappings().all()
-    on_driver = await reads.fetch(app.state.database, select(*reads.OFFER_COLUMNS), {})
-    assert sorted(map(dict, on_driver), key=str) == sorted(map(dict, through_sqlalchemy), key=str)
+    # The driver's own rows hold numerics as Decimal and JSONB as text, where SQLAlchemy's
+    # types give floats and lists: laid out for the JSON, both are the same.
+    today = paris_today()
+    through_sqlalchemy = (await session.execute(reads._PUBLIC_SELECT)).mappings().all()
+    on_driver = await reads.fetch(app.state.database, reads._PUBLIC_SELECT, {})
+    assert sorted(reads.public_rows(on_driver, today), key=str) == sorted(
+        reads.public_rows(through_sqlalchemy, today), key=str
+    )
 
 
 async def test_the_fast_lanes_answer_as_the_routes(

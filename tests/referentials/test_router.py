@@ -58,6 +58,10 @@ def test_enums_agree_with_labelled_data() -> None:
         (enums.SalaryBasis, data.SALARY_BASES),
         (enums.Versant, data.VERSANTS),
         (enums.Categorie, data.CATEGORIES),
+        (enums.ContractReason, data.CONTRACT_REASONS),
+        (enums.StartPrecision, data.START_PRECISIONS),
+        (enums.Domain, data.DOMAINS),
+        (enums.LanguageLevel, data.LANGUAGE_LEVELS),
         (enums.ApplyVia, data.APPLY_VIA),
         (enums.OfferStatus, data.OFFER_STATUSES),
     ]

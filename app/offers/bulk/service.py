@@ -20,7 +20,7 @@ from app.core.errors import (
 )
 from app.core.http import require_match
 from app.core.security import Principal
-from app.offers import reads, writer
+from app.offers import lifetime, reads, writer
 from app.offers.bulk import formats, upsert
 from app.offers.bulk.checks import CheckPool
 from app.offers.bulk.upload import BulkMode, BulkReport, Owner, run_upload
@@ -70,7 +70,13 @@ async def put_offer(
     if existing is not None and if_match is not None:
         require_match(if_match, await reads.read_after_write(session, existing["id"], today))
     try:
-        step = upsert.plan(1, upsert.stored_values(row), existing, row.published_at)
+        step = upsert.plan(
+            1,
+            upsert.stored_values(row),
+            existing,
+            row.published_at,
+            lifetime=lifetime.of_session(session),
+        )
     except writer.ClosedOffer:
         raise Conflict("This offer is closed; closed offers are kept as they were.") from None
     except writer.StatusRefused as error:

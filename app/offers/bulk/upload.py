@@ -209,7 +209,15 @@ async def _flush(
     plans = []
     for (number, values, published_at), reference in zip(batch, references, strict=True):
         try:
-            plans.append(upsert.plan(number, values, existing.get(reference), published_at))
+            plans.append(
+                upsert.plan(
+                    number,
+                    values,
+                    existing.get(reference),
+                    published_at,
+                    lifetime=background.offers.lifetime,
+                )
+            )
         except writer.ClosedOffer:
             run.fail(RowError(number, reference, "status", "this offer is closed and stays so"))
         except writer.StatusRefused:

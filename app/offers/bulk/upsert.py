@@ -19,6 +19,7 @@ from app.core.db import dialect_of
 from app.core.fields import Reference, message_of
 from app.core.types import PastMoment
 from app.offers import writer
+from app.offers.lifetime import Lifetime
 from app.offers.models import OfferFields
 from app.offers.writer import FIELD_NAMES, STORED_FIELDS, offers
 from app.referentials.enums import OfferStatus
@@ -100,6 +101,8 @@ def plan(
     values: tuple[Any, ...],
     existing: Mapping[str, Any] | None,
     published_at: datetime | None = None,
+    *,
+    lifetime: Lifetime,
 ) -> Plan:
     """``values``: the row's, in STORED_FIELDS order (stored_values, or a bulk check's).
     Raises writer.ClosedOffer, writer.StatusRefused or writer.Incomplete when the row
@@ -113,6 +116,7 @@ def plan(
         )
     current = writer.Current(existing["id"], existing["version"], existing)
     wanted = dict(zip(STORED_FIELDS, values, strict=True))
+    wanted = dict(writer.with_default_expiry(lifetime, current, wanted, published_at, None))
     if not writer.changed_fields(current, wanted):
         return Plan(number, reference, Outcome.unchanged, current.offer_id, ())
     return Plan(
@@ -120,7 +124,12 @@ def plan(
     )
 
 
-_EXISTING_COLUMNS = [offers.c.id, offers.c.version, *(offers.c[name] for name in STORED_FIELDS)]
+_EXISTING_COLUMNS = [
+    offers.c.id,
+    offers.c.version,
+    offers.c.published_at,
+    *(offers.c[name] for name in STORED_FIELDS),
+]
 
 
 async def existing_by_reference(
