@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import inspect, select
@@ -164,3 +165,70 @@ def test_0006_keeps_every_value_of_todays_offers(
     (after,) = asyncio.run(run(select(table)))
     assert {name: after[name] for name in before} == before
     assert after["end_date"] is None
+
+
+def test_0008_keeps_todays_offers_and_gives_each_an_end(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    """Amounts become exact decimals, unknown facts may be null, and offers published so
+    far get the end they would have had: the deadline's end, or 60 days after
+    publication. Going back refuses what it would lose (cents, unknown facts)."""
+    url = databases.blank()
+    upgrade(url, "0007")
+    table = Offer.__table__  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+
+    async def run(statement: Any) -> list[Any]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(statement)
+                return list(result.mappings().all()) if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    organisation_id = uuid.uuid4()
+    asyncio.run(
+        run(
+            Organisation.__table__.insert().values(  # type: ignore[attr-defined]
+                id=organisation_id, slug="labo", name="Labo", kind="think_tank",
+                created_at=now, updated_at=now, version=1,
+            )
+        )
+    )  # fmt: skip
+    common = {
+        "organisation_id": organisation_id, "description": "D", "contract_type": "cdd",
+        "working_time": "part_time", "working_time_percent": 80, "country": "FR",
+        "remote": "partial", "language": "fr", "apply_via": "platform", "positions": 2,
+        "salary_min": 2600, "salary_max": 41000, "salary_period": "month",
+        "created_at": now, "updated_at": now, "version": 1,
+    }  # fmt: skip
+    with_deadline = {
+        **common, "id": uuid.uuid4(), "title": "A", "status": "published",
+        "published_at": datetime(2026, 3, 2, 9, 30, tzinfo=UTC), "deadline": date(2026, 3, 31),
+    }  # fmt: skip
+    without = {
+        **common, "id": uuid.uuid4(), "title": "B", "status": "published",
+        "published_at": datetime(2018, 5, 4, 10, 0, tzinfo=UTC),
+    }  # fmt: skip
+    draft = {**common, "id": uuid.uuid4(), "title": "C", "status": "draft"}
+    for values in (with_deadline, without, draft):
+        asyncio.run(run(_as_then(values)))
+    upgrade(url)
+    rows = {row["title"]: row for row in asyncio.run(run(select(table)))}
+    for values in (with_deadline, without, draft):
+        after = rows[values["title"]]
+        assert {name: after[name] for name in values} == values
+        assert after["benefits"] == after["grades"] == after["languages"] == []
+        assert after["documents_required"] == []
+        assert after["contact"] is None
+    # The end of 31 March in Paris (UTC+2 from the 29th), and 60 days after 4 May 2018.
+    assert rows["A"]["expires_at"] == datetime(2026, 3, 31, 22, 0, tzinfo=UTC)
+    assert rows["B"]["expires_at"] == datetime(2018, 7, 3, 10, 0, tzinfo=UTC)
+    assert rows["C"]["expires_at"] is None
+
+    downgrade(url, "0007")  # whole amounts and known facts only: nothing is lost
+    upgrade(url)
+    asyncio.run(run(table.update().where(table.c.title == "A").values(salary_min=3.9)))
+    with pytest.raises(RuntimeError, match="cents"):
+        downgrade(url, "0007")

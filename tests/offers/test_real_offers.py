@@ -245,6 +245,56 @@ async def test_a_range_of_months_is_kept_on_every_route(
     assert (uploaded["duration_months_min"], uploaded["duration_months"]) == (4, 6)
 
 
+# An hourly stipend with cents: « 3,90 € de l'heure » (seed 002, the legal minimum) -------
+
+STIPEND = {"salary_min": 3.9, "salary_period": "hour", "salary_basis": "gross"}
+
+
+async def test_an_hourly_stipend_with_cents_is_kept_on_every_route(
+    client: httpx.AsyncClient, key: dict[str, str]
+) -> None:
+    created = await client.post("/v1/offers", json=offer_body(**STAGE, **STIPEND), headers=key)
+    assert created.status_code == 201, created.text
+    offer = created.json()
+    assert (offer["salary_min"], offer["salary_period"]) == (3.9, "hour")
+    assert '"salary_min":3.9,' in created.text  # a JSON number, not "3.90" nor 3.8999…
+    patched = await client.patch(
+        f"/v1/offers/{offer['id']}", json={"salary_min": 4.35, "salary_max": 5}, headers=key
+    )
+    assert (patched.json()["salary_min"], patched.json()["salary_max"]) == (4.35, 5)
+    assert '"salary_max":5,' in patched.text  # whole amounts still read as integers
+    put = await client.put(
+        "/v1/organisations/le-labo/offers/STAGE-2",
+        json=offer_body(**{**STAGE, **STIPEND, "reference": None}),
+        headers=key,
+    )
+    assert put.json()["salary_min"] == 3.9
+    again = await client.put(
+        "/v1/organisations/le-labo/offers/STAGE-2",
+        json=offer_body(**{**STAGE, **STIPEND, "reference": None}),
+        headers=key,
+    )
+    assert again.json()["updated_at"] == put.json()["updated_at"]  # the same: no change
+    rows = [offer_body(**{**STAGE, **STIPEND, "reference": f"STAGE-{n}"}) for n in (3, 4)]
+    ndjson = "\n".join(json.dumps(row) for row in rows).encode()
+    report = await upload(client, key, ndjson, "application/x-ndjson")
+    assert report.json()["created"] == 2, report.text
+    listed = await client.get("/v1/offers", params={"limit": 100})
+    amounts = {item["reference"]: item["salary_min"] for item in listed.json()["items"]}
+    assert amounts["STAGE-3"] == amounts["STAGE-4"] == 3.9
+
+
+@pytest.mark.parametrize("amount", [3.905, -1, 10_000_000.01, "trois", True])
+async def test_an_amount_beyond_cents_or_bounds_is_422_naming_it(
+    client: httpx.AsyncClient, key: dict[str, str], amount: Any
+) -> None:
+    response = await client.post(
+        "/v1/offers", json=offer_body(**STAGE, **{**STIPEND, "salary_min": amount}), headers=key
+    )
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["salary_min"]
+
+
 @pytest.mark.parametrize(
     "months", [{"duration_months_min": 7}, {"duration_months": None}, {"duration_months_min": 0}]
 )
