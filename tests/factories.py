@@ -51,7 +51,9 @@ async def make_offer(session: AsyncSession, organisation: Organisation, **overri
         "remote": "none",
         "apply_via": "platform",
         "status": "published",
-        "published_at": datetime.now(UTC) - timedelta(hours=number),
+        # Newest first in creation order; minutes, so that a long run stays within an
+        # offer's default lifetime (VOCATION_OFFER_DEFAULT_DAYS).
+        "published_at": datetime.now(UTC) - timedelta(minutes=number),
     }
     values.update(overrides)
     offer = Offer(**values)
