@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,6 +25,17 @@ def _as_then(values: dict[str, Any]) -> Any:
     defaults of columns that a database at an older revision does not have yet."""
     columns = [Offer.__table__.c[name] for name in values]  # type: ignore[attr-defined]
     return sa.table("offer", *(sa.column(c.name, c.type) for c in columns)).insert().values(values)
+
+
+async def _execute(url: str, statement: Any) -> list[Any]:
+    """Run one statement in its own transaction; its rows as mappings, if any."""
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(statement)
+            return list(result.mappings().all()) if result.returns_rows else []
+    finally:
+        await engine.dispose()
 
 
 def _tables(url: str) -> set[str]:
@@ -125,14 +137,7 @@ def test_0006_keeps_every_value_of_todays_offers(
     table = Offer.__table__  # type: ignore[attr-defined]
     now = datetime.now(UTC)
 
-    async def run(statement: Any) -> list[Any]:
-        engine = create_async_engine(async_url(url))
-        try:
-            async with engine.begin() as connection:
-                result = await connection.execute(statement)
-                return list(result.mappings().all()) if result.returns_rows else []
-        finally:
-            await engine.dispose()
+    run = partial(_execute, url)
 
     organisation_id = uuid.uuid4()
     asyncio.run(
@@ -178,14 +183,7 @@ def test_0008_keeps_todays_offers_and_gives_each_an_end(
     table = Offer.__table__  # type: ignore[attr-defined]
     now = datetime.now(UTC)
 
-    async def run(statement: Any) -> list[Any]:
-        engine = create_async_engine(async_url(url))
-        try:
-            async with engine.begin() as connection:
-                result = await connection.execute(statement)
-                return list(result.mappings().all()) if result.returns_rows else []
-        finally:
-            await engine.dispose()
+    run = partial(_execute, url)
 
     organisation_id = uuid.uuid4()
     asyncio.run(

@@ -137,7 +137,7 @@ def with_default_expiry(
     """``wanted`` with `expires_at` set to its default when it asks for none. ``now``: the
     moment of a publication without ``published_at``; None leaves such a default to the
     writer (it is never a no-op, since the status changes)."""
-    if wanted.get("expires_at", False) is not None:
+    if "expires_at" not in wanted or wanted["expires_at"] is not None:
         return wanted
     first_published = current.values["published_at"]
     if first_published is None and wanted.get("status", current.status) == OfferStatus.published:
