@@ -27,7 +27,7 @@ def load_seed_file() -> dict[str, Any]:
 
 def shift_to_today(offer: dict[str, Any], today: date) -> dict[str, Any]:
     """Move an offer's dates so that it is open ``today``, keeping the intervals between
-    publication, deadline and start.
+    publication, deadline, start, end and expiry.
 
     Published a third of its application window ago (a week ago without a deadline), so
     the deadline still lies ahead.
@@ -39,9 +39,12 @@ def shift_to_today(offer: dict[str, Any], today: date) -> dict[str, Any]:
     delta = (today - timedelta(days=age)) - published.date()
     shifted = dict(offer)
     shifted["published_at"] = (published + delta).isoformat()
-    for field in ("deadline", "start_date"):
+    for field in ("deadline", "start_date", "end_date"):
         if offer.get(field):
             shifted[field] = (date.fromisoformat(offer[field]) + delta).isoformat()
+    if offer.get("expires_at"):
+        # Left in the past, it would close the offer the moment it is loaded.
+        shifted["expires_at"] = (datetime.fromisoformat(offer["expires_at"]) + delta).isoformat()
     if offer.get("start_date"):
         # "début septembre 2020" names the original date, which no longer holds.
         shifted["start_text"] = None

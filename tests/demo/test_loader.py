@@ -37,6 +37,24 @@ def test_shifting_keeps_intervals_and_opens_the_offer_today() -> None:
             assert date.fromisoformat(shifted["deadline"]) >= TODAY
 
 
+def test_shifting_moves_the_end_and_the_expiry_with_the_rest() -> None:
+    offer = {
+        "published_at": "2024-03-01T09:00:00+00:00",
+        "deadline": "2024-03-31",
+        "start_date": "2024-04-15",
+        "end_date": "2024-10-14",
+        "expires_at": "2024-04-01T00:00:00+02:00",
+    }
+    shifted = shift_to_today(offer, TODAY)
+    delta = datetime.fromisoformat(shifted["published_at"]) - datetime.fromisoformat(
+        offer["published_at"]
+    )
+    assert date.fromisoformat(shifted["end_date"]) - date.fromisoformat("2024-10-14") == delta
+    expires_at = datetime.fromisoformat(shifted["expires_at"])
+    assert expires_at - datetime.fromisoformat(offer["expires_at"]) == delta
+    assert expires_at.date() > TODAY
+
+
 async def test_the_api_serves_the_seed_offers_with_their_facts(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
@@ -66,7 +84,9 @@ async def test_the_api_serves_the_seed_offers_with_their_facts(
 
     stage = listed["27R-2020-STAGE-AGP"]
     assert (stage["contract_type"], stage["duration_months"]) == ("stage", 6)
-    assert (stage["salary_min"], stage["postcode"], stage["departement"]) == (540, "75020", "75")
+    assert stage["duration_months_min"] == 4
+    assert (stage["salary_min"], stage["salary_period"]) == (3.9, "hour")
+    assert (stage["postcode"], stage["departement"]) == ("75020", "75")
 
     ditp = listed["2024-17971"]
     assert (ditp["contract_type"], ditp["versant"], ditp["categorie"]) == (
