@@ -293,7 +293,7 @@ class OfferFields(BaseModel):
     )
     positions: int = Field(default=1, ge=1, le=1_000, description="Number of posts.")
     manages_team: bool | None = Field(
-        default=None, description="Whether the job leads a team; null when the offer says not."
+        default=None, description="Whether the job leads a team; null when the offer does not say."
     )
     address: Line | None = Field(
         default=None, description="Street line; city, postcode and département are apart."
