@@ -304,6 +304,7 @@ DEPARTEMENTS: tuple[Departement, ...] = (
 )
 
 CONTRACT_TYPE_BY_CODE: dict[str, Entry] = _by_code(CONTRACT_TYPES)
+DOMAIN_BY_CODE: dict[str, Entry] = _by_code(DOMAINS)
 ORGANISATION_KIND_BY_CODE: dict[str, Entry] = _by_code(ORGANISATION_KINDS)
 EDUCATION_LEVEL_BY_CODE: dict[str, Entry] = _by_code(EDUCATION_LEVELS)
 REMOTE_MODE_BY_CODE: dict[str, Entry] = _by_code(REMOTE_MODES)

@@ -167,22 +167,61 @@ _JOB_TYPES = {
     ContractType.cdd: "temporary",
 }
 _REMOTE_TYPES = {RemoteMode.full: "Fully remote", RemoteMode.partial: "Hybrid remote"}
+_SCHEDULES = {WorkingTime.full_time: "fulltime", WorkingTime.part_time: "parttime"}
+# The elements aggregators require are always written, even empty; any other is left out
+# when the offer does not say, rather than sent empty.
+_REQUIRED = frozenset(
+    (
+        "title",
+        "date",
+        "referencenumber",
+        "url",
+        "company",
+        "city",
+        "state",
+        "country",
+        "description",
+    )
+)
 
 
 def _job_type(offer: OfferPublic) -> str:
-    schedule = "parttime" if offer.working_time == WorkingTime.part_time else "fulltime"
+    """The schedule, by the JSON-LD's rule (none when unknown), then the contract's kind."""
+    hours = jsonld.schedule(offer)
+    parts = [_SCHEDULES[hours]] if hours is not None else []
     kind = _JOB_TYPES.get(offer.contract_type) if offer.contract_type else None
-    return f"{schedule}, {kind}" if kind else schedule
+    if kind:
+        parts.append(kind)
+    return ", ".join(parts)
 
 
 def _salary_text(offer: OfferPublic) -> str:
-    amounts = [str(a) for a in (offer.salary_min, offer.salary_max) if a is not None]
-    if not amounts or offer.salary_period is None:
+    numbers = [a for a in (offer.salary_min, offer.salary_max) if a is not None]
+    if not numbers or offer.salary_period is None:
         return offer.salary_text or ""
+    # Cents the French way, on both ends of a range when one has them: 3,90 - 4,00.
+    cents = any(not float(number).is_integer() for number in numbers)
+    amounts = [f"{n:.2f}".replace(".", ",") if cents else str(int(n)) for n in numbers]
     text = " - ".join(amounts) + " EUR " + SALARY_PERIOD_BY_CODE[offer.salary_period].label.lower()
     if offer.salary_basis is not None:
         text += " " + SALARY_BASIS_BY_CODE[offer.salary_basis].label.lower()
     return text + (f" ({offer.salary_text})" if offer.salary_text else "")
+
+
+def _years(count: int) -> str:
+    return f"{count} an" if count < 2 else f"{count} ans"
+
+
+def _experience(offer: OfferPublic) -> str | None:
+    """The years of experience asked, as a range in words (« 2 à 5 ans »)."""
+    least, most = offer.experience_years_min, offer.experience_years_max
+    if most == 0 or (least == 0 and most is None):
+        return "aucune expérience exigée"
+    if most is None:
+        return f"au moins {_years(least)}" if least is not None else None
+    if not least:
+        return f"jusqu'à {_years(most)}"
+    return _years(most) if least == most else f"{least} à {_years(most)}"
 
 
 def _xml_head(context: FeedContext) -> str:
@@ -197,7 +236,8 @@ def _xml_head(context: FeedContext) -> str:
 def _xml_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
     region = REGION_BY_CODE.get(offer.region or "")
     education = offer.education_level
-    deadline = jsonld.valid_through(offer, context.zone)
+    # The day in the service's zone: a UTC date would end an offer a day early at night.
+    end = jsonld.valid_through(offer, context.zone)
     fields: list[tuple[str, str | int | None]] = [
         ("title", offer.title),
         ("date", _rfc822(_published(offer))),
@@ -214,11 +254,20 @@ def _xml_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
         ("education", EDUCATION_LEVEL_BY_CODE[education].label if education else None),
         ("jobtype", _job_type(offer)),
         ("category", _contract_label(offer)),
-        ("experience", offer.experience_years_min),
+        ("domain", jsonld.domain_label(offer)),
+        ("experience", _experience(offer)),
         ("remotetype", _REMOTE_TYPES.get(offer.remote) if offer.remote else None),
-        ("expirationdate", deadline.date().isoformat() if deadline else None),
+        ("expirationdate", end.astimezone(context.zone).date().isoformat() if end else None),
+        ("startdate", jsonld.job_start(offer)),
+        ("workhours", jsonld.work_hours(offer)),
+        ("openings", offer.positions),
+        ("benefits", ", ".join(offer.benefits)),
     ]
-    body = "".join(f"<{name}>{_cdata(value)}</{name}>" for name, value in fields)
+    body = "".join(
+        f"<{name}>{_cdata(value)}</{name}>"
+        for name, value in fields
+        if name in _REQUIRED or value not in (None, "")
+    )
     return f"<job>{body}</job>"
 
 

@@ -11,13 +11,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.offers.models import OfferPublic
-from app.referentials.data import REGION_BY_CODE
+from app.referentials.data import DOMAIN_BY_CODE, REGION_BY_CODE
 from app.referentials.enums import (
     ApplyVia,
     ContractType,
+    Domain,
     EducationLevel,
     RemoteMode,
     SalaryPeriod,
+    StartPrecision,
     WorkingTime,
 )
 
@@ -60,6 +62,16 @@ _CREDENTIAL = {
 
 _COUNTRY_NAMES = {"FR": "France"}
 
+# The offer's contact is whom to ask about the job, schema.org's applicationContact; the
+# person's role is the kind of contact point it is.
+_CONTACT = {"name": "name", "role": "contactType", "email": "email", "phone": "telephone"}
+
+# The legal full-time week in France. Stated hours below it say part time when the offer
+# does not name its working time; a named working time wins, since some full-time weeks
+# are legally shorter (32 h 30 for night work in public hospitals).
+FULL_TIME_HOURS = 35
+ASAP = "dès que possible"
+
 _HEADINGS = {
     "fr": ("Missions", "Profil recherché"),
     "en": ("Responsibilities", "Profile"),
@@ -71,13 +83,68 @@ def offer_url(base_url: str, offer: OfferPublic) -> str:
     return f"{base_url.rstrip('/')}/v1/offers/{offer.id}"
 
 
+def schedule(offer: OfferPublic) -> WorkingTime | None:
+    """Full or part time, from what the offer says of it; None when it says nothing, so
+    that an unknown schedule is never published as full time.
+
+    A percent of a full time is part time whatever else is said; then the named working
+    time; then the hours, against the legal full-time week (see ``FULL_TIME_HOURS``)."""
+    if offer.working_time_percent is not None:
+        return WorkingTime.part_time
+    if offer.working_time is not None:
+        return offer.working_time
+    if offer.hours_per_week is not None:
+        short = offer.hours_per_week < FULL_TIME_HOURS
+        return WorkingTime.part_time if short else WorkingTime.full_time
+    return None
+
+
 def employment_types(offer: OfferPublic) -> list[str]:
     if offer.contract_type is None:  # a draft may not say yet
         return []
     kinds = list(_EMPLOYMENT[offer.contract_type])
-    if offer.contract_type in _WITH_SCHEDULE:
-        kinds.append("PART_TIME" if offer.working_time == WorkingTime.part_time else "FULL_TIME")
+    hours = schedule(offer)
+    if offer.contract_type in _WITH_SCHEDULE and hours is not None:
+        kinds.append("PART_TIME" if hours == WorkingTime.part_time else "FULL_TIME")
     return kinds
+
+
+def french_number(value: float) -> str:
+    """17.5 as « 17,5 », 35.0 as « 35 »: the offers' text is French."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").replace(".", ",")
+
+
+def work_hours(offer: OfferPublic) -> str | None:
+    """The working week in words, from the hours and the percent of a full time."""
+    hours = offer.hours_per_week
+    percent = offer.working_time_percent
+    share = f"temps partiel à {percent} %" if percent is not None else None
+    if hours is None:
+        return share
+    week = f"{french_number(hours)} heures par semaine"
+    return f"{week} ({share})" if share else week
+
+
+def job_start(offer: OfferPublic) -> str | None:
+    """schema.org's jobStartDate is a Date or a Text: the day, the month as ISO 8601
+    allows it (2026-09), or the words when the offer starts as soon as it can or gives
+    no date."""
+    if offer.start_precision == StartPrecision.asap:
+        return offer.start_text or ASAP
+    if offer.start_date is None:
+        return offer.start_text
+    if offer.start_precision == StartPrecision.month:
+        return offer.start_date.strftime("%Y-%m")
+    return offer.start_date.isoformat()
+
+
+def domain_label(offer: OfferPublic) -> str | None:
+    # « Autre domaine » tells a reader nothing about the job.
+    if offer.domain is None or offer.domain == Domain.other:
+        return None
+    return DOMAIN_BY_CODE[offer.domain].label
 
 
 def _escape(text: str) -> str:
@@ -120,14 +187,13 @@ def description_html(offer: OfferPublic) -> str:
 
 
 def valid_through(offer: OfferPublic, zone: ZoneInfo = PARIS) -> datetime | None:
-    """The last moment to apply: the deadline's last second in the service's zone, or the
-    closing time when the recruiter closed it earlier, so crawlers drop closed offers."""
-    end = None
+    """The last moment to apply: the earliest of the deadline's last second in the
+    service's zone, the moment the offer stops being shown, and the moment the recruiter
+    closed it, so that crawlers drop an offer when the service does."""
+    ends = [moment for moment in (offer.expires_at, offer.closed_at) if moment is not None]
     if offer.deadline is not None:
-        end = datetime.combine(offer.deadline, time(23, 59, 59), tzinfo=zone)
-    if offer.closed_at is not None and (end is None or offer.closed_at < end):
-        end = offer.closed_at
-    return end
+        ends.append(datetime.combine(offer.deadline, time(23, 59, 59), tzinfo=zone))
+    return min(ends, default=None)
 
 
 def _location(offer: OfferPublic) -> dict[str, Any]:
@@ -159,6 +225,15 @@ def _salary(offer: OfferPublic) -> dict[str, Any] | None:
     if offer.salary_max is not None:
         value["maxValue"] = offer.salary_max
     return {"@type": "MonetaryAmount", "currency": "EUR", "value": value}
+
+
+def _contact(offer: OfferPublic) -> dict[str, Any] | None:
+    if not offer.contact:
+        return None
+    point: dict[str, Any] = {"@type": "ContactPoint"}
+    for field, value in offer.contact.items():
+        point[_CONTACT[field]] = value
+    return point
 
 
 def _requirements(offer: OfferPublic) -> dict[str, Any]:
@@ -193,23 +268,34 @@ def job_posting(
         "description": description_html(offer),
         "datePosted": (offer.published_at or offer.created_at).isoformat(),
         "hiringOrganization": {"@type": "Organization", "name": offer.organisation.name},
-        "employmentType": employment_types(offer),
         "identifier": {
             "@type": "PropertyValue",
             "name": offer.organisation.name,
             "value": str(offer.id),
         },
-        "directApply": offer.apply_via == ApplyVia.platform,
         "inLanguage": offer.language,
         "totalJobOpenings": offer.positions,
     }
+    # What the offer does not say is left out rather than guessed: no schedule and no
+    # directApply are better than a wrong FULL_TIME or a wrong promise of applying here.
+    kinds = employment_types(offer)
+    if kinds:
+        posting["employmentType"] = kinds
+    if offer.apply_via is not None:
+        posting["directApply"] = offer.apply_via == ApplyVia.platform
     end = valid_through(offer, zone)
     if end is not None:
         posting["validThrough"] = end.isoformat()
     posting |= _location(offer)
-    salary = _salary(offer)
-    if salary is not None:
-        posting["baseSalary"] = salary
+    optional: dict[str, Any] = {
+        "baseSalary": _salary(offer),
+        "workHours": work_hours(offer),
+        "jobStartDate": job_start(offer),
+        "occupationalCategory": domain_label(offer),
+        "jobBenefits": ", ".join(offer.benefits) or None,
+        "applicationContact": _contact(offer),
+    }
+    posting |= {name: value for name, value in optional.items() if value is not None}
     posting |= _requirements(offer)
     return posting
 

@@ -4,7 +4,7 @@ import asyncio
 import gc
 import tracemalloc
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -17,10 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.offers.models import Offer
 from app.organisations.models import Organisation
+from app.syndication import feeds
+from app.syndication.jsonld import PARIS
 from tests.conftest import QueryCounter
 from tests.factories import bearer, make_key, make_offer, make_organisation, paris_today
+from tests.syndication.test_jsonld import BASE, offer
 
 FEEDS = ("rss", "atom", "xml", "jsonld")
+CONTEXT = feeds.FeedContext(base_url=BASE, self_url=f"{BASE}/v1/feeds/offers.xml", updated=None)
 
 
 async def ditp_offer(session: AsyncSession, organisation: Organisation, **overrides: Any) -> Offer:
@@ -30,6 +34,7 @@ async def ditp_offer(session: AsyncSession, organisation: Organisation, **overri
         "description": "Etat'LIN aide les services de l'État en Pays de la Loire.",
         "contract_type": "fonctionnaire",
         "duration_months": None,
+        "working_time": "full_time",
         "versant": "fpe",
         "categorie": "A",
         "remote": "partial",
@@ -215,9 +220,170 @@ async def test_xml_has_the_aggregators_layout_in_cdata(
     assert ditp["education"] == "Niveau 7 (bac+5 : master, diplôme d'ingénieur)"
     assert ditp["remotetype"] == "Hybrid remote"
     assert ditp["expirationdate"] == (paris_today() + timedelta(days=30)).isoformat()
+    assert ditp["openings"] == "1"
     assert labo["title"] == "Chargé·e d'études <ESS> & plaidoyer"
     assert labo["salary"] == "2600 - 2900 EUR par mois brut"
-    assert labo["jobtype"] == "fulltime, temporary"
+    # The factory's offer does not say whether it is full time: only its kind is known.
+    assert labo["jobtype"] == "temporary"
+
+
+def xml_jobs(content: bytes) -> dict[str, dict[str, str | None]]:
+    """Each <job> of an XML feed as its elements' texts, by reference number."""
+    root = etree.fromstring(content)
+    jobs = ({child.tag: child.text for child in job} for job in root.iter("job"))
+    return {str(job["referencenumber"]): job for job in jobs}
+
+
+async def test_xml_carries_the_facts_of_real_offers(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    organisation = await make_organisation(session)
+    expires_at = datetime.now(UTC) + timedelta(days=10)
+    stored = await make_offer(
+        session,
+        organisation,
+        contract_type="cdd",
+        working_time=None,
+        hours_per_week=17.5,
+        remote="full",
+        salary_min=3.9,
+        salary_max=4,
+        salary_period="hour",
+        salary_basis="gross",
+        domain="numerique",
+        start_date=date(2026, 9, 1),
+        start_precision="month",
+        experience_years_min=2,
+        experience_years_max=5,
+        positions=3,
+        benefits=["IFSE", "CIA", "tickets restaurant"],
+        deadline=None,
+        expires_at=expires_at,
+    )
+
+    job = xml_jobs((await client.get("/v1/feeds/offers.xml")).content)[str(stored.id)]
+
+    assert job["salary"] == "3,90 - 4,00 EUR par heure brut"
+    # Fewer hours than the legal week, with no working time named: part time.
+    assert job["jobtype"] == "parttime, temporary"
+    assert job["workhours"] == "17,5 heures par semaine"
+    assert job["remotetype"] == "Fully remote"
+    assert job["category"] == "CDD"
+    assert job["domain"] == "Numérique, données, systèmes d'information"
+    assert job["startdate"] == "2026-09"
+    assert job["experience"] == "2 à 5 ans"
+    assert job["openings"] == "3"
+    assert job["benefits"] == "IFSE, CIA, tickets restaurant"
+    assert job["expirationdate"] == expires_at.astimezone(PARIS).date().isoformat()
+
+
+async def test_xml_expires_at_the_earliest_end(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    organisation = await make_organisation(session)
+    soon = datetime.now(UTC) + timedelta(days=5)
+    ends_first = await make_offer(
+        session, organisation, deadline=paris_today() + timedelta(days=30), expires_at=soon
+    )
+    deadline_first = await make_offer(
+        session,
+        organisation,
+        deadline=paris_today() + timedelta(days=3),
+        expires_at=datetime.now(UTC) + timedelta(days=20),
+    )
+
+    jobs = xml_jobs((await client.get("/v1/feeds/offers.xml")).content)
+
+    assert jobs[str(ends_first.id)]["expirationdate"] == soon.astimezone(PARIS).date().isoformat()
+    assert (
+        jobs[str(deadline_first.id)]["expirationdate"]
+        == (paris_today() + timedelta(days=3)).isoformat()
+    )
+
+
+async def test_what_an_offer_does_not_say_is_left_out_of_the_feeds(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    organisation = await make_organisation(session)
+    unknown = {"working_time": None, "remote": None, "apply_via": None, "deadline": None}
+    statutory = await make_offer(session, organisation, contract_type="fonctionnaire", **unknown)
+    temporary = await make_offer(session, organisation, contract_type="cdd", **unknown)
+
+    jobs = xml_jobs((await client.get("/v1/feeds/offers.xml")).content)
+    postings = {
+        element["item"]["identifier"]["value"]: element["item"]
+        for element in (await client.get("/v1/feeds/offers.jsonld")).json()["itemListElement"]
+    }
+
+    said_nothing = jobs[str(statutory.id)]
+    for absent in (
+        "jobtype",
+        "remotetype",
+        "expirationdate",
+        "salary",
+        "education",
+        "domain",
+        "experience",
+        "startdate",
+        "workhours",
+        "benefits",
+    ):
+        assert absent not in said_nothing, absent
+    for required in ("title", "date", "referencenumber", "url", "company", "city", "state"):
+        assert said_nothing[required], required
+    assert said_nothing["openings"] == "1"
+    assert jobs[str(temporary.id)]["jobtype"] == "temporary"
+    assert "employmentType" not in postings[str(statutory.id)]
+    assert postings[str(temporary.id)]["employmentType"] == ["TEMPORARY"]
+    for posting in postings.values():
+        assert "directApply" not in posting
+        assert "jobLocationType" not in posting
+        assert "validThrough" not in posting
+
+
+@pytest.mark.parametrize(
+    ("least", "most", "expected"),
+    [
+        (0, None, "aucune expérience exigée"),
+        (None, 0, "aucune expérience exigée"),
+        (1, None, "au moins 1 an"),
+        (3, None, "au moins 3 ans"),
+        (None, 5, "jusqu'à 5 ans"),
+        (0, 2, "jusqu'à 2 ans"),
+        (2, 5, "2 à 5 ans"),
+        (4, 4, "4 ans"),
+        (None, None, None),
+    ],
+)
+def test_xml_experience_in_words(least: int | None, most: int | None, expected: str | None) -> None:
+    item = feeds.XML.item(offer(experience_years_min=least, experience_years_max=most), CONTEXT, 1)
+
+    assert etree.fromstring(item).findtext("experience") == expected
+
+
+def test_xml_start_and_working_week_from_the_function() -> None:
+    item = feeds.XML.item(
+        offer(
+            working_time="part_time",
+            working_time_percent=80,
+            start_precision="asap",
+            salary_min=3.9,
+            salary_max=None,
+            salary_period="hour",
+            salary_basis="net",
+            salary_text=None,
+        ),
+        CONTEXT,
+        1,
+    )
+    job = {child.tag: child.text for child in etree.fromstring(item)}
+
+    assert job["jobtype"] == "parttime"
+    assert job["workhours"] == "temps partiel à 80 %"
+    assert job["startdate"] == "dès que possible"
+    assert job["salary"] == "3,90 EUR par heure net"
+    # The deadline's day in Paris, as in the JSON-LD.
+    assert job["expirationdate"] == "2026-03-31"
 
 
 async def test_cdata_survives_its_own_terminator(

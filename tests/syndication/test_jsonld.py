@@ -234,6 +234,190 @@ def test_an_offer_closed_before_its_deadline_is_valid_until_it_closed() -> None:
     assert posting["validThrough"] == "2026-03-10T14:00:00+00:00"
 
 
+def test_valid_through_comes_from_expires_at_without_a_deadline() -> None:
+    expires_at = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+    posting = job_posting(offer(deadline=None, expires_at=expires_at), BASE)
+
+    assert posting["validThrough"] == "2026-05-01T09:30:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "closed_at", "expected"),
+    [
+        # The default expires_at, the first moment after the deadline's day, comes after
+        # the deadline's last second.
+        (datetime(2026, 3, 31, 22, 0, tzinfo=UTC), None, "2026-03-31T23:59:59+02:00"),
+        (datetime(2026, 4, 30, 22, 0, tzinfo=UTC), None, "2026-03-31T23:59:59+02:00"),
+        (datetime(2026, 3, 20, 8, 0, tzinfo=UTC), None, "2026-03-20T08:00:00+00:00"),
+        (
+            datetime(2026, 3, 20, 8, 0, tzinfo=UTC),
+            datetime(2026, 3, 10, 14, 0, tzinfo=UTC),
+            "2026-03-10T14:00:00+00:00",
+        ),
+        (
+            datetime(2026, 3, 20, 8, 0, tzinfo=UTC),
+            datetime(2026, 3, 25, 14, 0, tzinfo=UTC),
+            "2026-03-20T08:00:00+00:00",
+        ),
+    ],
+)
+def test_valid_through_is_the_earliest_end(
+    expires_at: datetime, closed_at: datetime | None, expected: str
+) -> None:
+    posting = job_posting(offer(expires_at=expires_at, closed_at=closed_at), BASE)
+
+    assert posting["validThrough"] == expected
+
+
+def test_unknown_working_time_remote_and_way_to_apply_say_nothing() -> None:
+    unknown = {"working_time": None, "remote": None, "apply_via": None, "apply_url": None}
+
+    temporary = job_posting(offer(contract_type="cdd", **unknown), BASE)
+    statutory = job_posting(offer(**unknown), BASE)
+
+    assert temporary["employmentType"] == ["TEMPORARY"]
+    assert "employmentType" not in statutory  # a fonctionnaire's post is only its schedule
+    for posting in (temporary, statutory):
+        text = dumps(posting)
+        assert "FULL_TIME" not in text
+        assert "PART_TIME" not in text
+        assert "TELECOMMUTE" not in text
+        assert "jobLocationType" not in posting
+        assert "applicantLocationRequirements" not in posting
+        assert "directApply" not in posting
+        assert posting["jobLocation"]["address"]["addressLocality"] == "Nantes"
+
+
+@pytest.mark.parametrize(
+    ("apply_via", "extra", "direct"),
+    [
+        ("platform", {"apply_url": None}, True),
+        ("email", {"apply_url": None, "apply_email": "rh@example.org"}, False),
+        ("url", {}, False),
+    ],
+)
+def test_direct_apply_only_on_the_platform(
+    apply_via: str, extra: dict[str, Any], direct: bool
+) -> None:
+    posting = job_posting(offer(apply_via=apply_via, **extra), BASE)
+
+    assert posting["directApply"] is direct
+
+
+def test_an_hourly_salary_keeps_its_cents() -> None:
+    posting = job_posting(
+        offer(salary_min=3.9, salary_max=None, salary_period="hour", salary_basis="net"), BASE
+    )
+
+    assert posting["baseSalary"] == {
+        "@type": "MonetaryAmount",
+        "currency": "EUR",
+        "value": {"@type": "QuantitativeValue", "minValue": 3.9, "unitText": "HOUR"},
+    }
+    written = json.loads(dumps(posting), parse_float=str)  # the number as written
+    assert written["baseSalary"]["value"]["minValue"] == "3.9"
+
+
+@pytest.mark.parametrize(
+    ("working_time", "percent", "hours", "employment", "work_hours"),
+    [
+        ("full_time", None, None, ["FULL_TIME"], None),
+        ("part_time", None, None, ["PART_TIME"], None),
+        ("part_time", 80, None, ["PART_TIME"], "temps partiel à 80 %"),
+        (None, None, 17.5, ["PART_TIME"], "17,5 heures par semaine"),
+        (None, None, 35, ["FULL_TIME"], "35 heures par semaine"),
+        (None, None, 39, ["FULL_TIME"], "39 heures par semaine"),
+        # Said to be full time: some full-time weeks are shorter than 35 hours.
+        ("full_time", None, 32.5, ["FULL_TIME"], "32,5 heures par semaine"),
+        ("part_time", 50, 17.5, ["PART_TIME"], "17,5 heures par semaine (temps partiel à 50 %)"),
+        ("part_time", None, 10.25, ["PART_TIME"], "10,25 heures par semaine"),
+    ],
+)
+def test_schedule_and_work_hours(
+    working_time: str | None,
+    percent: int | None,
+    hours: float | None,
+    employment: list[str],
+    work_hours: str | None,
+) -> None:
+    posting = job_posting(
+        offer(
+            contract_type="cdi",
+            working_time=working_time,
+            working_time_percent=percent,
+            hours_per_week=hours,
+        ),
+        BASE,
+    )
+
+    assert posting["employmentType"] == employment
+    assert posting.get("workHours") == work_hours
+
+
+@pytest.mark.parametrize(
+    ("start_date", "precision", "text", "expected"),
+    [
+        (date(2026, 9, 1), "day", None, "2026-09-01"),
+        (date(2026, 9, 1), None, None, "2026-09-01"),
+        (date(2026, 9, 1), "month", "courant septembre", "2026-09"),
+        (None, "asap", None, "dès que possible"),
+        (None, "asap", "au plus tôt", "au plus tôt"),
+        (date(2026, 9, 1), "asap", None, "dès que possible"),
+        (None, None, "à la rentrée", "à la rentrée"),
+        (None, None, None, None),
+    ],
+)
+def test_job_start_date(
+    start_date: date | None, precision: str | None, text: str | None, expected: str | None
+) -> None:
+    posting = job_posting(
+        offer(start_date=start_date, start_precision=precision, start_text=text), BASE
+    )
+
+    assert posting.get("jobStartDate") == expected
+
+
+def test_occupational_category_is_the_domains_french_label() -> None:
+    assert job_posting(offer(domain="numerique"), BASE)["occupationalCategory"] == (
+        "Numérique, données, systèmes d'information"
+    )
+    assert "occupationalCategory" not in job_posting(offer(domain="other"), BASE)
+    assert "occupationalCategory" not in job_posting(offer(), BASE)
+
+
+def test_experience_counts_the_least_years_asked() -> None:
+    posting = job_posting(offer(experience_years_min=2, experience_years_max=5), BASE)
+
+    assert posting["experienceRequirements"] == {
+        "@type": "OccupationalExperienceRequirements",
+        "monthsOfExperience": 24,
+    }
+
+
+def test_openings_benefits_and_contact() -> None:
+    posting = job_posting(
+        offer(
+            positions=3,
+            benefits=["IFSE", "CIA", "tickets restaurant"],
+            contact={"name": "Camille Martin", "role": "cheffe du lab", "phone": "02 40 00 00 00"},
+        ),
+        BASE,
+    )
+
+    assert posting["totalJobOpenings"] == 3
+    assert posting["jobBenefits"] == "IFSE, CIA, tickets restaurant"
+    assert posting["applicationContact"] == {
+        "@type": "ContactPoint",
+        "name": "Camille Martin",
+        "contactType": "cheffe du lab",
+        "telephone": "02 40 00 00 00",
+    }
+    bare = job_posting(offer(), BASE)
+    assert bare["totalJobOpenings"] == 1
+    assert "jobBenefits" not in bare
+    assert "applicationContact" not in bare
+
+
 # Content negotiation on the offer detail route.
 
 
