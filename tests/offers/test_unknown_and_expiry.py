@@ -109,7 +109,8 @@ async def test_syndication_says_nothing_of_unknown_facts(
     posting = (
         await client.get(f"/v1/offers/{offer['id']}", headers={"Accept": "application/ld+json"})
     ).json()
-    assert not {"FULL_TIME", "PART_TIME"} & set(posting["employmentType"])
+    assert not {"FULL_TIME", "PART_TIME"} & set(posting.get("employmentType", []))
+    assert "directApply" not in posting
     assert "jobLocationType" not in posting
     xml = (await client.get("/v1/feeds/offers.xml")).text
     assert "<remotetype>" not in xml
