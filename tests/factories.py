@@ -51,7 +51,10 @@ async def make_offer(session: AsyncSession, organisation: Organisation, **overri
         "remote": "none",
         "apply_via": "platform",
         "status": "published",
-        "published_at": datetime.now(UTC) - timedelta(hours=number),
+        # Each offer a little older than the one before, so lists have an order; minutes,
+        # not hours: the counter runs across the whole session, and an offer published
+        # 60 days ago would be past its default lifetime as soon as a write touches it.
+        "published_at": datetime.now(UTC) - timedelta(minutes=number),
     }
     values.update(overrides)
     offer = Offer(**values)
