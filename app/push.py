@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
+from app.offers.bulk.cells import COLUMNS
 from app.offers.bulk.formats import csv_delimiter, header_name
-from app.offers.bulk.upsert import OfferRow
 
 CSV, NDJSON, JSON = "text/csv", "application/x-ndjson", "application/json"
 # Answers worth waiting for: the server is busy, restarting, or still running our twin.
@@ -203,7 +203,7 @@ def template(kind: str) -> str:
     """A header line naming every column an upload takes."""
     if kind != "csv":
         raise PushError("Only `--template csv` exists.")
-    return ",".join(["reference", *(name for name in OfferRow.model_fields if name != "reference")])
+    return ",".join(["reference", *(name for name in COLUMNS if name != "reference")])
 
 
 def _refuse_references_across_chunks(parts: list[Chunk]) -> None:

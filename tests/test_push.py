@@ -167,6 +167,9 @@ async def test_push_clean_file_dry_run_and_template(
     header = runner.invoke(cli, ["push", "--template", "csv"]).stdout.strip().split(",")
     assert header[0] == "reference"
     assert {"title", "contract_type", "deadline", "status"} <= set(header)
+    # The contact is four columns in a CSV, not one.
+    assert "contact" not in header
+    assert {"contact_name", "contact_role", "contact_email", "contact_phone"} <= set(header)
     filled = [dict.fromkeys(header, "") | offer_row(number) for number in (1, 2, 3)]
     path = write_csv(tmp_path / "offres.csv", filled)
 

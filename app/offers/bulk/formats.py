@@ -1,6 +1,7 @@
 """Reading an upload of offers as a stream of rows, whatever its format: a JSON array
 (each item's text cut out as it is read), NDJSON, or CSV from a spreadsheet (UTF-8 with or without
-BOM, `,` or `;`, headers in our field names, accents and case ignored).
+BOM, `,` or `;`, headers in our field names or French ones, accents and case ignored; its
+cells are read as app.offers.bulk.cells says).
 
 Rows are numbered from 1 in every format, by their position among the offers: a CSV's
 header line and NDJSON's blank lines are not rows.
@@ -14,18 +15,15 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
-from typing import IO, Any, get_args
+from typing import IO, Any
 
-from app.offers.bulk.upsert import OfferRow
+from app.offers.bulk.cells import row as cells_of_row
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
 MEDIA_TYPES = (JSON, NDJSON, CSV)
 
-# Spreadsheet cells say yes and no in French too.
-_BOOLEANS = {"oui": "true", "non": "false", "vrai": "true", "faux": "false"}
 # French names a spreadsheet may give its columns, after accents and case are dropped.
 _HEADER_ALIASES = {
     "intitule": "title",
@@ -46,6 +44,26 @@ _HEADER_ALIASES = {
     "date_de_fin": "end_date",
     "statut": "status",
     "categorie": "categorie",
+    "avantages": "benefits",
+    "heures_par_semaine": "hours_per_week",
+    "precision_du_debut": "start_precision",
+    "motif_du_contrat": "contract_reason",
+    "motif_de_recrutement": "contract_reason",
+    "domaine": "domain",
+    "langues": "languages",
+    "pieces_a_fournir": "documents_required",
+    "fin_de_publication": "expires_at",
+    "date_de_fin_de_publication": "expires_at",
+    "contact_nom": "contact_name",
+    "nom_du_contact": "contact_name",
+    "contact_fonction": "contact_role",
+    "fonction_du_contact": "contact_role",
+    "contact_e-mail": "contact_email",
+    "contact_courriel": "contact_email",
+    "e-mail_du_contact": "contact_email",
+    "courriel_du_contact": "contact_email",
+    "contact_telephone": "contact_phone",
+    "telephone_du_contact": "contact_phone",
 }
 
 
@@ -71,39 +89,11 @@ def header_name(raw: str) -> str:
 # would stop the reading in the middle of a row. The limit is the process's, not a reader's.
 _LONGEST_CELL = 1024 * 1024
 csv.field_size_limit(max(csv.field_size_limit(), _LONGEST_CELL))
-# A French spreadsheet writes dates as 31/12/2026.
-_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-
-
-def _fields_of(kind: type) -> frozenset[str]:
-    return frozenset(
-        name
-        for name, field in OfferRow.model_fields.items()
-        if kind in (field.annotation, *get_args(field.annotation))
-    )
-
-
-# A cell becomes what its field takes: spreadsheets say yes and no in French (oui, non)
-# and write dates day first; other fields keep their text.
-_BOOLEAN_FIELDS = _fields_of(bool)
-_DATE_FIELDS = _fields_of(date)
 
 
 def csv_delimiter(header_line: str) -> str:
     # A spreadsheet saved in French uses ';' (',' is the decimal separator there).
     return ";" if header_line.count(";") > header_line.count(",") else ","
-
-
-def _cell(name: str, value: str) -> Any:
-    value = value.strip()
-    if value == "":
-        return None
-    if name in _BOOLEAN_FIELDS:
-        return _BOOLEANS.get(value.lower(), value)
-    if name in _DATE_FIELDS and (day_first := _FRENCH_DATE.fullmatch(value)):
-        day, month, year = day_first.groups()
-        return f"{year}-{int(month):02d}-{int(day):02d}"
-    return value
 
 
 def _not_utf8(cells: list[str]) -> bool:
@@ -150,10 +140,7 @@ def _csv_rows(source: IO[bytes]) -> Iterator[dict[str, Any] | Unreadable]:
         if len(cells) > len(header):
             yield Unreadable(f"{len(cells)} cells for {len(header)} columns")
         else:
-            # An empty cell is "not given": the field's default applies, as when a JSON
-            # row leaves the key out.
-            values = ((name, _cell(name, cell)) for name, cell in zip(header, cells, strict=False))
-            yield {name: value for name, value in values if value is not None}
+            yield cells_of_row(header, cells)
 
 
 def json_value(data: bytes, media_type: str) -> "dict[str, Any] | Unreadable":

@@ -57,9 +57,17 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "description": "UTF-8, with or without BOM; `,` or `;`. The header names "
                     "the offers' fields (accents and case ignored; French names such as "
-                    "`intitulé`, `ville`, `date limite` accepted). An empty cell is not given "
-                    "(the field's default applies); `oui`/`non` in yes-or-no columns; dates "
-                    "as `2026-12-31` or `31/12/2026`.",
+                    "`intitulé`, `ville`, `date limite`, `avantages`, `langues` accepted). An "
+                    "empty cell is not given (the field's default applies); `oui`/`non` in "
+                    "yes-or-no columns; dates as `2026-12-31` or `31/12/2026`. A referential's "
+                    "value by its code or its French label (case, accents and spaces ignored: "
+                    "`CDD`, `Télétravail partiel`), or the label's words before its "
+                    "parenthesis (`Alternance`); a label shared by two values is refused. "
+                    "Amounts as `2 600 €`, `2 600,50 EUR` or `3,90`; `hours_per_week` as "
+                    "`10h30` (10.5). Lists (`benefits`, `grades`, `documents_required`) in one "
+                    "cell, items split by `;`, `|` or line breaks; `languages` as "
+                    "`en:B2; de:Langue maternelle`; the contact in columns `contact_name`, "
+                    "`contact_role`, `contact_email`, `contact_phone`.",
                 }
             },
         },
