@@ -362,6 +362,12 @@ class OfferFields(BaseModel):
         return self
 
 
+LIST_FIELDS = tuple(
+    name for name, field in OfferFields.model_fields.items() if field.default_factory is list
+)
+"""The fields that hold a list, empty when the offer gives none."""
+
+
 class OfferCreate(OfferFields):
     organisation_id: uuid.UUID | None = Field(
         default=None,

@@ -15,7 +15,7 @@ from app.core.types import not_in_future
 from app.offers import changes, lifetime, writer
 from app.offers.bulk.upsert import stored_values
 from app.offers.changes import ChangeItem, ChangePage, OfferChange
-from app.offers.models import Offer, OfferCreate, OfferFields, OfferUpdate
+from app.offers.models import LIST_FIELDS, Offer, OfferCreate, OfferFields, OfferUpdate
 from app.offers.reads import OFFER_COLUMNS, ORGANISATION_COLUMNS, offers, organisations, to_public
 from app.organisations.models import Organisation
 from app.referentials.enums import OfferStatus
@@ -121,6 +121,8 @@ async def update(session: AsyncSession, offer: Offer, patch: OfferUpdate) -> Non
     if offer.status == OfferStatus.closed:
         raise Conflict("This offer is closed; closed offers are kept as they were.")
     sent = patch.model_dump(exclude_unset=True)
+    # `null` clears a field: for a list, that is the empty list it holds when not given.
+    sent |= {name: [] for name in LIST_FIELDS if name in sent and sent[name] is None}
     status = sent.pop("status", None) or offer.status
     merged = apply_patch(OfferFields, offer, sent, derived={"departement": "region"})
     wanted = merged.model_dump() | {"status": status}

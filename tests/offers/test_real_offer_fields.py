@@ -287,3 +287,13 @@ def test_a_label_shared_by_two_values_is_not_guessed() -> None:
         "autre (temps)": "c",
         "autre": "c",
     }
+
+
+async def test_patch_with_null_clears_a_list_as_the_schema_says(
+    client: httpx.AsyncClient, key: dict[str, str]
+) -> None:
+    created = await client.post("/v1/offers", json=offer_body(**FIELDS), headers=key)
+    cleared = dict.fromkeys(LISTS)
+    patched = await client.patch(f"/v1/offers/{created.json()['id']}", json=cleared, headers=key)
+    assert patched.status_code == 200, patched.text
+    assert all(patched.json()[name] == [] for name in LISTS)
