@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -36,7 +37,12 @@ def _ensure_sqlite_folder(url: URL) -> None:
 def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> AsyncEngine:
     parsed = async_url(url)
     # hide_parameters: a failed statement's values (names, e-mails) must not reach logs.
-    kwargs: dict[str, Any] = {"pool_pre_ping": False, "hide_parameters": True}
+    # orjson: JSON columns are read on the hot paths (an offer's lists), several per row.
+    kwargs: dict[str, Any] = {
+        "pool_pre_ping": False,
+        "hide_parameters": True,
+        "json_deserializer": orjson.loads,
+    }
     if parsed.get_backend_name() == "sqlite":
         _ensure_sqlite_folder(parsed)
         engine = create_async_engine(parsed, **kwargs)

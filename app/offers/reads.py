@@ -15,7 +15,6 @@ pay, and this module spares it:
   ``tests/offers/test_reads.py`` holds them to it.
 """
 
-import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -213,28 +212,16 @@ dumps = json_writer(OfferPublic)
 
 
 def _number(value: Any) -> int | float | None:
-    # Numeric columns: Decimal from asyncpg, float through SQLAlchemy (asdecimal=False).
+    # Numeric columns hold cents at most: Decimal from asyncpg's own rows, float through
+    # SQLAlchemy (asdecimal=False); JSON shows whole amounts as integers either way.
     if value is None:
         return None
-    rounded = round(float(value), 2)
-    return int(rounded) if rounded.is_integer() else rounded
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
-def _json(value: Any) -> Any:
-    # JSONB reaches asyncpg's own rows as text: SQLAlchemy decodes it in its result layer.
-    return json.loads(value) if isinstance(value, str) else value
-
-
-_CONVERTED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("salary_min", _number),
-    ("salary_max", _number),
-    ("hours_per_week", _number),
-    ("benefits", _json),
-    ("grades", _json),
-    ("languages", _json),
-    ("contact", _json),
-    ("documents_required", _json),
-)
+# JSON columns need nothing: the engine's codec decodes them on both paths (core.db).
+_NUMBERS = ("salary_min", "salary_max", "hours_per_week")
 
 
 def _public(values: Sequence[Any], today: date, now: datetime) -> dict[str, Any]:
@@ -245,8 +232,8 @@ def _public(values: Sequence[Any], today: date, now: datetime) -> dict[str, Any]
         ),
         **dict(zip(_REST, values[1:_OFFER_END], strict=True)),
     }
-    for name, convert in _CONVERTED:
-        data[name] = convert(data[name])
+    for name in _NUMBERS:
+        data[name] = _number(data[name])
     data["status"] = effective_status(
         data["status"], data["deadline"], data["expires_at"], today, now
     ).value
