@@ -57,7 +57,10 @@ def _quality(media_range: str) -> tuple[str, float]:
 def wants_jsonld(request: Request) -> bool:
     """True when the client prefers JSON-LD to plain JSON; a tie keeps plain JSON, which
     is what clients sending `*/*` expect."""
-    ranges = dict(_quality(part) for part in request.headers.get("accept", "").split(","))
+    accept = request.headers.get("accept", "")
+    if "ld+json" not in accept.lower():
+        return False  # most requests: no need to weigh their media ranges
+    ranges = dict(_quality(part) for part in accept.split(","))
     linked = ranges.get(JSONLD, 0.0)
     plain = max(ranges.get("application/json", 0.0), ranges.get("application/*", 0.0))
     return linked > 0 and linked > plain
