@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 
-# Where a session finds the lifetime of the service's settings (see Lifetime.install).
+# Where a session finds the lifetime of the service's settings (see session_info).
 _SESSION_KEY = "offer_lifetime"
 
 
@@ -51,7 +51,11 @@ def session_info(settings: Settings) -> dict[str, Any]:
     return {_SESSION_KEY: Lifetime.of(settings)}
 
 
-DEFAULT = Lifetime(ZoneInfo("Europe/Paris"), 60)
+# The settings' defaults, for a session made without session_info (a script's own engine).
+DEFAULT = Lifetime(
+    ZoneInfo(Settings.model_fields["timezone"].default),
+    Settings.model_fields["offer_default_days"].default,
+)
 
 
 def of_session(session: AsyncSession) -> Lifetime:
