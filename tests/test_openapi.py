@@ -1,6 +1,7 @@
 """The committed spec is the served spec, and every route documents its errors."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,16 @@ def test_facets_shape_and_feed_media_types_are_documented() -> None:
         assert list(content) == [media_type], kind
     detail = spec["paths"]["/v1/offers/{offer_id}"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "application/ld+json"} <= detail.keys()
+
+
+def test_every_operation_has_a_hand_written_camel_case_id() -> None:
+    # Generated clients name their methods after these ids: FastAPI's defaults
+    # (`list_offers_v1_offers_get`) would make every client repeat path and method.
+    ids = [operation.get("operationId") for _path, _method, operation in _operations()]
+    assert all(ids), "an operation has no operationId"
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for path, method, operation in _operations():
+        operation_id = operation["operationId"]
+        assert re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", operation_id), operation_id
+        assert not operation_id.lower().endswith(f"_{method}"), (method, path, operation_id)
+    assert {"listOffers", "getOffer", "applyToOffer", "createCandidate"} <= set(ids)

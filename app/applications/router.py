@@ -81,6 +81,7 @@ to their account; a partner key records which partner site it came from.
 
 @router.post(
     "/offers/{offer_id}/applications",
+    operation_id="applyToOffer",
     response_model=ApplicationCreated,
     status_code=201,
     summary="Apply to an offer",
@@ -150,6 +151,7 @@ async def apply(
 
 @router.get(
     "/applications",
+    operation_id="listApplications",
     response_model=Page[ApplicationSummary],
     summary="List applications (recruiters: their organisation's)",
     responses=problem_responses(401, 403, 422),
@@ -179,6 +181,7 @@ async def list_applications(
 
 @router.get(
     "/applications/{application_id}",
+    operation_id="getApplication",
     response_model=ApplicationDetail,
     summary="Read one application",
     description="For the recruiting organisation's keys, admins, the candidate signed in, or "
@@ -194,6 +197,7 @@ async def get_application(
 
 @router.get(
     "/applications/{application_id}/documents/{document_id}",
+    operation_id="downloadApplicationDocument",
     summary="Download a document",
     response_class=StreamingResponse,
     responses={
@@ -263,6 +267,7 @@ async def _opened(storage: Storage, key: str) -> AsyncIterator[bytes]:
 
 @router.patch(
     "/applications/{application_id}",
+    operation_id="changeApplicationStatus",
     response_model=ApplicationDetail,
     summary="Move an application along the process",
     description="`received → in_review → interview → offer → hired` (forward only), or "
@@ -285,6 +290,7 @@ async def change_status(
 
 @router.post(
     "/applications/{application_id}/withdraw",
+    operation_id="withdrawApplication",
     response_model=ApplicationDetail,
     summary="Withdraw an application (the candidate)",
     responses=problem_responses(401, 403, 404, 409, 413, 422),
@@ -299,6 +305,7 @@ async def withdraw(
 
 @router.delete(
     "/applications/{application_id}",
+    operation_id="eraseApplication",
     status_code=204,
     summary="Erase an application (the candidate)",
     description="For the candidate signed in or holding the follow-up token: deletes the "
@@ -316,6 +323,7 @@ async def erase_application(
 
 @router.get(
     "/offers/{offer_id}/applications.csv",
+    operation_id="exportOfferApplicationsCsv",
     summary="Export an offer's applications as CSV",
     response_class=Response,
     responses={
