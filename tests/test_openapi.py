@@ -25,7 +25,10 @@ async def test_served_spec_is_the_committed_one(client: httpx.AsyncClient) -> No
 
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:
-    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    return _operations_of(json.loads(SPEC.read_text(encoding="utf-8")))
+
+
+def _operations_of(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (path, method, operation)
         for path, item in spec["paths"].items()
@@ -130,3 +133,29 @@ def test_every_operation_has_a_hand_written_camel_case_id() -> None:
         assert re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", operation_id), operation_id
         assert not operation_id.lower().endswith(f"_{method}"), (method, path, operation_id)
     assert {"listOffers", "getOffer", "applyToOffer", "createCandidate"} <= set(ids)
+
+
+def _multipart_properties(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    found = {}
+    for path, method, operation in _operations_of(spec):
+        content = operation.get("requestBody", {}).get("content", {})
+        if "multipart/form-data" in content:
+            body = _resolve(spec, content["multipart/form-data"]["schema"])
+            for name, schema in body["properties"].items():
+                found[(f"{method} {path}", name)] = schema
+    return found
+
+
+async def test_uploaded_files_are_binary_strings(client: httpx.AsyncClient) -> None:
+    # Generators tell a file from a text by `format: binary`; without it they send text.
+    spec = (await client.get("/openapi.json")).json()
+    parts = _multipart_properties(spec)
+    files = {key: schema for key, schema in parts.items() if key[1] in {"cv", "cover_letter"}}
+    assert len(files) == 2
+    for key, schema in parts.items():
+        alternatives = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+        is_file = key in files or any("contentMediaType" in s for s in alternatives)
+        if is_file:
+            assert len(alternatives) == 1, key
+            assert alternatives[0]["type"] == "string", key
+            assert alternatives[0]["format"] == "binary", key

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
+from pydantic import WithJsonSchema
 from starlette.responses import Response, StreamingResponse
 
 from app.applications import export, files, intake, service
@@ -42,6 +43,16 @@ Reader = Annotated[Principal, require_roles(Role.admin, Role.recruiter, CANDIDAT
 Recruiter = Annotated[Principal, require_roles(Role.admin, Role.recruiter)]
 Candidate = Annotated[Principal, require_roles(CANDIDATE, FOLLOW_UP)]
 
+
+# FastAPI describes an upload by `contentMediaType` alone, as JSON Schema 2020-12 does;
+# client generators (openapi-python-client, openapi-typescript) know a file only by
+# `format: binary`, and without it send the file's name as text.
+Document = Annotated[
+    UploadFile,
+    WithJsonSchema(
+        {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
+    ),
+]
 
 _ACCEPTED = ", ".join(ACCEPTED_TYPES)
 # The form's schema says "a file"; the encoding says which types the server accepts.
@@ -101,14 +112,14 @@ async def apply(
     email: Annotated[EmailAddress, Form()],
     consent: Annotated[bool, Form(description="Must be true.")],
     cv: Annotated[
-        UploadFile,
+        Document,
         File(description="Required. PDF, DOCX or ODT; 10 MB at most by default."),
     ],
     phone: Annotated[str | None, Form(max_length=40, pattern=r"^\+?[0-9 .()-]{6,40}$")] = None,
     message: Annotated[LongText | None, Form(max_length=5000)] = None,
     keep_for_future_offers: Annotated[bool, Form()] = False,
     cover_letter: Annotated[
-        UploadFile | None, File(description="Optional. PDF, DOCX or ODT; 10 MB at most by default.")
+        Document | None, File(description="Optional. PDF, DOCX or ODT; 10 MB at most by default.")
     ] = None,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
