@@ -28,6 +28,7 @@ from app.core.http import json_response, private_json
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import (
     CANDIDATE,
+    CANDIDATE_CREDENTIALS,
     FOLLOW_UP,
     OPTIONAL_CREDENTIALS,
     OptionalPrincipal,
@@ -98,7 +99,9 @@ to their account; a partner key records which partner site it came from.
     summary="Apply to an offer",
     description=APPLY_DESCRIPTION,
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
-    openapi_extra=OPTIONAL_CREDENTIALS | DOCUMENT_ENCODING,
+    # Candidates' sign-in before the empty requirement: FastAPI appends both to the key.
+    openapi_extra={"security": CANDIDATE_CREDENTIALS["security"] + OPTIONAL_CREDENTIALS["security"]}
+    | DOCUMENT_ENCODING,
 )
 async def apply(
     request: Request,
