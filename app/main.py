@@ -18,6 +18,7 @@ from app.core.db import Database, create_engine
 from app.core.errors import FieldError, Problem, install_error_handlers, problem_responses
 from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
+from app.core.openapi import complete
 from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
 from app.offers import lifetime
@@ -162,6 +163,7 @@ def _document_problems(app: FastAPI) -> None:
         for item in schema["paths"].values():
             for operation in item.values():
                 operation["responses"].setdefault("429", too_many)
+        complete(schema)
         app.openapi_schema = schema
         return schema
 

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
+from pydantic import WithJsonSchema
 from starlette.responses import Response, StreamingResponse
 
 from app.applications import export, files, intake, service
@@ -27,6 +28,7 @@ from app.core.http import json_response, private_json
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import (
     CANDIDATE,
+    CANDIDATE_CREDENTIALS,
     FOLLOW_UP,
     OPTIONAL_CREDENTIALS,
     OptionalPrincipal,
@@ -42,6 +44,16 @@ Reader = Annotated[Principal, require_roles(Role.admin, Role.recruiter, CANDIDAT
 Recruiter = Annotated[Principal, require_roles(Role.admin, Role.recruiter)]
 Candidate = Annotated[Principal, require_roles(CANDIDATE, FOLLOW_UP)]
 
+
+# FastAPI describes an upload by `contentMediaType` alone, as JSON Schema 2020-12 does;
+# client generators (openapi-python-client, openapi-typescript) know a file only by
+# `format: binary`, and without it send the file's name as text.
+Document = Annotated[
+    UploadFile,
+    WithJsonSchema(
+        {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
+    ),
+]
 
 _ACCEPTED = ", ".join(ACCEPTED_TYPES)
 # The form's schema says "a file"; the encoding says which types the server accepts.
@@ -81,12 +93,15 @@ to their account; a partner key records which partner site it came from.
 
 @router.post(
     "/offers/{offer_id}/applications",
+    operation_id="applyToOffer",
     response_model=ApplicationCreated,
     status_code=201,
     summary="Apply to an offer",
     description=APPLY_DESCRIPTION,
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
-    openapi_extra=OPTIONAL_CREDENTIALS | DOCUMENT_ENCODING,
+    # Candidates' sign-in before the empty requirement: FastAPI appends both to the key.
+    openapi_extra={"security": CANDIDATE_CREDENTIALS["security"] + OPTIONAL_CREDENTIALS["security"]}
+    | DOCUMENT_ENCODING,
 )
 async def apply(
     request: Request,
@@ -100,14 +115,14 @@ async def apply(
     email: Annotated[EmailAddress, Form()],
     consent: Annotated[bool, Form(description="Must be true.")],
     cv: Annotated[
-        UploadFile,
+        Document,
         File(description="Required. PDF, DOCX or ODT; 10 MB at most by default."),
     ],
     phone: Annotated[str | None, Form(max_length=40, pattern=r"^\+?[0-9 .()-]{6,40}$")] = None,
     message: Annotated[LongText | None, Form(max_length=5000)] = None,
     keep_for_future_offers: Annotated[bool, Form()] = False,
     cover_letter: Annotated[
-        UploadFile | None, File(description="Optional. PDF, DOCX or ODT; 10 MB at most by default.")
+        Document | None, File(description="Optional. PDF, DOCX or ODT; 10 MB at most by default.")
     ] = None,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
@@ -150,6 +165,7 @@ async def apply(
 
 @router.get(
     "/applications",
+    operation_id="listApplications",
     response_model=Page[ApplicationSummary],
     summary="List applications (recruiters: their organisation's)",
     responses=problem_responses(401, 403, 422),
@@ -179,6 +195,7 @@ async def list_applications(
 
 @router.get(
     "/applications/{application_id}",
+    operation_id="getApplication",
     response_model=ApplicationDetail,
     summary="Read one application",
     description="For the recruiting organisation's keys, admins, the candidate signed in, or "
@@ -194,6 +211,7 @@ async def get_application(
 
 @router.get(
     "/applications/{application_id}/documents/{document_id}",
+    operation_id="downloadApplicationDocument",
     summary="Download a document",
     response_class=StreamingResponse,
     responses={
@@ -263,6 +281,7 @@ async def _opened(storage: Storage, key: str) -> AsyncIterator[bytes]:
 
 @router.patch(
     "/applications/{application_id}",
+    operation_id="changeApplicationStatus",
     response_model=ApplicationDetail,
     summary="Move an application along the process",
     description="`received → in_review → interview → offer → hired` (forward only), or "
@@ -285,6 +304,7 @@ async def change_status(
 
 @router.post(
     "/applications/{application_id}/withdraw",
+    operation_id="withdrawApplication",
     response_model=ApplicationDetail,
     summary="Withdraw an application (the candidate)",
     responses=problem_responses(401, 403, 404, 409, 413, 422),
@@ -299,6 +319,7 @@ async def withdraw(
 
 @router.delete(
     "/applications/{application_id}",
+    operation_id="eraseApplication",
     status_code=204,
     summary="Erase an application (the candidate)",
     description="For the candidate signed in or holding the follow-up token: deletes the "
@@ -316,6 +337,7 @@ async def erase_application(
 
 @router.get(
     "/offers/{offer_id}/applications.csv",
+    operation_id="exportOfferApplicationsCsv",
     summary="Export an offer's applications as CSV",
     response_class=Response,
     responses={

@@ -37,6 +37,7 @@ class CandidateExport(BaseModel):
 
 @router.post(
     "/candidates",
+    operation_id="createCandidate",
     response_model=CandidatePublic,
     status_code=201,
     summary="Create a candidate account",
@@ -52,6 +53,7 @@ async def sign_up(session: SessionDep, data: CandidateCreate) -> Response:
 
 @router.post(
     "/auth/token",
+    operation_id="signIn",
     response_model=TokenResponse,
     summary="Sign in (OAuth2 password flow)",
     description="Form fields `username` (the e-mail) and `password`. The access token is "
@@ -72,6 +74,7 @@ async def sign_in(
 
 @router.get(
     "/me",
+    operation_id="getCurrentCandidate",
     response_model=CandidatePublic,
     summary="The signed-in candidate",
     responses=problem_responses(401, 403),
@@ -84,6 +87,7 @@ async def me(session: SessionDep, principal: SignedIn) -> Response:
 
 @router.get(
     "/me/applications",
+    operation_id="listMyApplications",
     response_model=Page[ApplicationSummary],
     summary="The signed-in candidate's applications",
     responses=problem_responses(401, 403, 422),
@@ -106,6 +110,7 @@ async def _my_applications(session: AsyncSession, principal: Principal) -> list[
 
 @router.get(
     "/me/export",
+    operation_id="exportMyData",
     response_model=CandidateExport,
     summary="Export everything held about the signed-in candidate",
     responses=problem_responses(401, 403),
@@ -134,6 +139,7 @@ async def export(request: Request, session: SessionDep, principal: SignedIn) -> 
 
 @router.delete(
     "/me",
+    operation_id="eraseMyAccount",
     status_code=204,
     summary="Erase the signed-in candidate's account and applications",
     description="Deletes the account, the applications' personal data and their files. "

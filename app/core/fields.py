@@ -49,6 +49,12 @@ def register_pattern_message(pattern: str, message: str) -> str:
     return pattern
 
 
+# FastAPI's own validators word some refusals for Python programmers ("Expected
+# UploadFile, received: <class 'str'>"); a client reads plain words instead.
+_PYTHON_TYPE = re.compile(r"<class '[^']*'>")
+_UPLOAD_EXPECTED = "Expected UploadFile"
+
+
 def message_of(error: Mapping[str, Any]) -> str:
     """The plain-words message of one of pydantic's errors (an item of ``errors()``)."""
     if error.get("type") == "string_pattern_mismatch":
@@ -56,7 +62,12 @@ def message_of(error: Mapping[str, Any]) -> str:
         explain = _PATTERN_MESSAGES.get(pattern) if isinstance(pattern, str) else None
         if explain is not None:
             return explain(error.get("input"))
-    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if message.startswith(_UPLOAD_EXPECTED):
+        return "must be a file"
+    if _PYTHON_TYPE.search(message):
+        return "has the wrong type"
+    return message
 
 
 Line = Annotated[

@@ -22,13 +22,16 @@ class Readiness(BaseModel):
     expected_migration: str | None
 
 
-@router.get("/healthz", response_model=Health, summary="The process is up")
+@router.get(
+    "/healthz", operation_id="checkLiveness", response_model=Health, summary="The process is up"
+)
 async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get(
     "/readyz",
+    operation_id="checkReadiness",
     response_model=Readiness,
     summary="The database answers and is migrated to head",
     responses={503: {"model": Readiness, "description": "Not ready: see the body."}},

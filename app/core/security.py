@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
@@ -59,6 +59,21 @@ _bearer = HTTPBearer(
     description="An API key (`voc_…`), a candidate's access token (`cnd_…`) or an "
     "application's follow-up token (`app_…`).",
 )
+
+# Candidates get their Bearer token from the OAuth2 password flow. This scheme only tells
+# clients (and their generators) where to get and refresh it: the token itself is read by
+# `_bearer`, as every other token.
+TOKEN_URL = "/v1/auth/token"  # noqa: S105 (a route, not a secret)
+CANDIDATE_SIGN_IN = "CandidateSignIn"
+_candidate_sign_in = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    refreshUrl=TOKEN_URL,
+    scheme_name=CANDIDATE_SIGN_IN,
+    auto_error=False,
+    description="A candidate's access token (`cnd_…`), from the password flow.",
+)
+# For a route that takes candidates without `require_roles`.
+CANDIDATE_CREDENTIALS: dict[str, Any] = {"security": [{CANDIDATE_SIGN_IN: []}]}
 
 _KEY_LOOKUP = select(
     col(ApiKey.id), col(ApiKey.role), col(ApiKey.organisation_id), col(ApiKey.revoked_at)
@@ -140,7 +155,16 @@ def require_roles(*roles: str) -> Any:
             raise Forbidden(f"This route is for these roles: {allowed}.")
         return principal
 
-    return Depends(dependency)
+    if CANDIDATE not in roles:
+        return Depends(dependency)
+
+    async def candidate_dependency(
+        principal: Annotated[Principal, Depends(dependency)],
+        _documented: Annotated[str | None, Depends(_candidate_sign_in)],
+    ) -> Principal:
+        return principal
+
+    return Depends(candidate_dependency)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

@@ -25,6 +25,7 @@ OfferId = Annotated[uuid.UUID, Path(description="The offer's id.")]
 
 @router.get(
     "",
+    operation_id="listOffers",
     response_model=listing.OfferPage,
     summary="List and search published offers",
     description="Open offers: published, and whose deadline (if any) has not passed. "
@@ -49,6 +50,7 @@ async def list_offers(
 
 @router.get(
     "/changes",
+    operation_id="listOfferChanges",
     response_model=ChangePage,
     summary="Follow every change to published offers",
     description="Every creation, update and closing of a published offer, in order, with "
@@ -68,6 +70,7 @@ async def offer_changes(
 
 @router.get(
     "/{offer_id:uuid}",
+    operation_id="getOffer",
     response_model=OfferPublic,
     summary="Read one offer",
     description="Closed offers stay readable, with `status: closed`, so partners learn they "
@@ -87,6 +90,7 @@ async def get_offer(request: Request, offer_id: OfferId) -> Response:
 
 @router.post(
     "",
+    operation_id="createOffer",
     response_model=OfferPublic,
     status_code=201,
     summary="Create an offer (recruiter or admin key)",
@@ -110,6 +114,7 @@ async def create_offer(
 
 @router.patch(
     "/{offer_id:uuid}",
+    operation_id="updateOffer",
     response_model=OfferPublic,
     summary="Update an offer",
     description="Send only the fields to change. With `If-Match`, refused with 412 when the "
@@ -133,6 +138,7 @@ async def update_offer(
 
 @router.delete(
     "/{offer_id:uuid}",
+    operation_id="closeOffer",
     status_code=204,
     summary="Close an offer",
     description="The offer is closed, not erased: it stays readable with `status: closed` "

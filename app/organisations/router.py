@@ -38,6 +38,7 @@ IdOrSlug = Annotated[
 
 @router.get(
     "",
+    operation_id="listOrganisations",
     response_model=Page[OrganisationPublic],
     summary="List organisations",
     responses=problem_responses(304, 422),
@@ -68,6 +69,7 @@ async def list_organisations(
 
 @router.get(
     "/{id_or_slug}",
+    operation_id="getOrganisation",
     response_model=OrganisationPublic,
     summary="Read one organisation",
     responses=problem_responses(304, 404, 422),
@@ -81,6 +83,7 @@ async def get_organisation(request: Request, reader: ReaderDep, id_or_slug: IdOr
 
 @router.post(
     "",
+    operation_id="createOrganisation",
     response_model=OrganisationPrivate,
     status_code=201,
     summary="Create an organisation (admin key)",
@@ -106,6 +109,7 @@ async def create_organisation(
 
 @router.patch(
     "/{id_or_slug}",
+    operation_id="updateOrganisation",
     response_model=OrganisationPrivate,
     summary="Update an organisation (admin, or a recruiter key of this organisation)",
     description="Send only the fields to change. With `If-Match`, the update is refused "

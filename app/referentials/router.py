@@ -44,29 +44,57 @@ def _values(entries: tuple[data.Entry, ...]) -> ValueList:
     return ValueList(items=[Value(code=entry.code, label=entry.label) for entry in entries])
 
 
-_SIMPLE_LISTS: dict[str, tuple[str, tuple[data.Entry, ...]]] = {
-    "contract-types": ("Contract types (`contract_type`)", data.CONTRACT_TYPES),
-    "organisation-kinds": ("Kinds of organisation (`kind`)", data.ORGANISATION_KINDS),
-    "education-levels": ("Education levels (`education_level`)", data.EDUCATION_LEVELS),
-    "remote-modes": ("Remote work (`remote`)", data.REMOTE_MODES),
-    "working-times": ("Working time (`working_time`)", data.WORKING_TIMES),
-    "salary-periods": ("Salary periods (`salary_period`)", data.SALARY_PERIODS),
-    "salary-bases": ("Salary bases (`salary_basis`)", data.SALARY_BASES),
-    "versants": ("Versants of the civil service (`versant`)", data.VERSANTS),
-    "categories": ("Civil-service categories (`categorie`)", data.CATEGORIES),
-    "apply-via": ("Ways to apply (`apply_via`)", data.APPLY_VIA),
-    "contract-reasons": ("Reasons for a contract (`contract_reason`)", data.CONTRACT_REASONS),
-    "start-precisions": ("How precise a start date is (`start_precision`)", data.START_PRECISIONS),
-    "domains": ("Fields of work (`domain`)", data.DOMAINS),
+# Each list: its operation id, its summary and its entries.
+_SIMPLE_LISTS: dict[str, tuple[str, str, tuple[data.Entry, ...]]] = {
+    "contract-types": (
+        "listContractTypes",
+        "Contract types (`contract_type`)",
+        data.CONTRACT_TYPES,
+    ),
+    "organisation-kinds": (
+        "listOrganisationKinds",
+        "Kinds of organisation (`kind`)",
+        data.ORGANISATION_KINDS,
+    ),
+    "education-levels": (
+        "listEducationLevels",
+        "Education levels (`education_level`)",
+        data.EDUCATION_LEVELS,
+    ),
+    "remote-modes": ("listRemoteModes", "Remote work (`remote`)", data.REMOTE_MODES),
+    "working-times": ("listWorkingTimes", "Working time (`working_time`)", data.WORKING_TIMES),
+    "salary-periods": (
+        "listSalaryPeriods",
+        "Salary periods (`salary_period`)",
+        data.SALARY_PERIODS,
+    ),
+    "salary-bases": ("listSalaryBases", "Salary bases (`salary_basis`)", data.SALARY_BASES),
+    "versants": ("listVersants", "Versants of the civil service (`versant`)", data.VERSANTS),
+    "categories": ("listCategories", "Civil-service categories (`categorie`)", data.CATEGORIES),
+    "apply-via": ("listApplyVia", "Ways to apply (`apply_via`)", data.APPLY_VIA),
+    "contract-reasons": (
+        "listContractReasons",
+        "Reasons for a contract (`contract_reason`)",
+        data.CONTRACT_REASONS,
+    ),
+    "start-precisions": (
+        "listStartPrecisions",
+        "How precise a start date is (`start_precision`)",
+        data.START_PRECISIONS,
+    ),
+    "domains": ("listDomains", "Fields of work (`domain`)", data.DOMAINS),
     "language-levels": (
+        "listLanguageLevels",
         "Levels of a required language (`languages[].level`)",
         data.LANGUAGE_LEVELS,
     ),
-    "offer-statuses": ("Offer statuses (`status`)", data.OFFER_STATUSES),
+    "offer-statuses": ("listOfferStatuses", "Offer statuses (`status`)", data.OFFER_STATUSES),
 }
 
 
-def _simple_route(path: str, summary: str, entries: tuple[data.Entry, ...]) -> None:
+def _simple_route(
+    path: str, operation_id: str, summary: str, entries: tuple[data.Entry, ...]
+) -> None:
     body = _values(entries)
 
     async def read(request: Request) -> Response:
@@ -77,14 +105,15 @@ def _simple_route(path: str, summary: str, entries: tuple[data.Entry, ...]) -> N
         f"/{path}",
         read,
         methods=["GET"],
+        operation_id=operation_id,
         response_model=ValueList,
         summary=summary,
         responses=problem_responses(304),
     )
 
 
-for _path, (_summary, _entries) in _SIMPLE_LISTS.items():
-    _simple_route(_path, _summary, _entries)
+for _path, (_operation_id, _summary, _entries) in _SIMPLE_LISTS.items():
+    _simple_route(_path, _operation_id, _summary, _entries)
 
 _REGIONS = RegionList(
     items=[
@@ -111,6 +140,7 @@ _DEPARTEMENTS = DepartementList(
 
 @router.get(
     "/regions",
+    operation_id="listRegions",
     response_model=RegionList,
     summary="Régions, with their départements",
     responses=problem_responses(304),
@@ -121,6 +151,7 @@ async def regions(request: Request) -> Response:
 
 @router.get(
     "/departements",
+    operation_id="listDepartements",
     response_model=DepartementList,
     summary="The 101 départements, with their région",
     responses=problem_responses(304),

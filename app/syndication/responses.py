@@ -19,7 +19,7 @@ JSONLD = "application/ld+json"
 JOB_POSTING_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The offer; with `Accept: application/ld+json`, its schema.org "
-        '`JobPosting`, ready to embed in a page\'s `<script type="application/ld+json">`.',
+        "`JobPosting`, ready to embed in a web page as a JSON-LD script element.",
         "content": {JSONLD: {"schema": {"type": "object", "additionalProperties": True}}},
     }
 }

@@ -102,6 +102,7 @@ async def _serve(
 
 @router.get(
     "/offers.rss",
+    operation_id="getOffersRssFeed",
     response_class=Response,
     summary="Open offers as RSS 2.0",
     description=DESCRIPTION,
@@ -119,6 +120,7 @@ async def offers_rss(
 
 @router.get(
     "/offers.atom",
+    operation_id="getOffersAtomFeed",
     response_class=Response,
     summary="Open offers as Atom",
     description=DESCRIPTION,
@@ -136,6 +138,7 @@ async def offers_atom(
 
 @router.get(
     "/offers.xml",
+    operation_id="getOffersXmlFeed",
     response_class=Response,
     summary="Open offers in the job aggregators' XML",
     description=DESCRIPTION + " The layout job aggregators ingest: `<source>` with "
@@ -156,6 +159,7 @@ async def offers_xml(
 
 @router.get(
     "/offers.jsonld",
+    operation_id="getOffersJsonLdFeed",
     response_class=Response,
     summary="Open offers as a schema.org ItemList of JobPosting",
     description=DESCRIPTION + " Each `itemListElement` is a `ListItem` whose `item` is the "

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.models import Application, ApplicationDocument
 from app.core.idempotency import IdempotencyRecord
-from tests.applications.conftest import World, apply, candidate_token, letter
+from tests.applications.conftest import World, apply, candidate_token, form, letter
 from tests.applications.files import odt, pdf, zip_bomb
 from tests.factories import bearer, make_offer, paris_today
 
@@ -259,3 +259,17 @@ async def test_the_deadline_day_itself_still_takes_applications(
 ) -> None:
     last_day = await make_offer(session, world.organisation, deadline=paris_today())
     assert (await apply(client, last_day.id)).status_code == 201
+
+
+async def test_a_cv_sent_as_text_is_refused_in_plain_words(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    # What a client generated from a spec without `format: binary` sends: the file's name.
+    response = await client.post(
+        f"/v1/offers/{world.offer.id}/applications", data={**form(), "cv": "cv.pdf"}
+    )
+    assert response.status_code == 422
+    assert "<class" not in response.text
+    assert "UploadFile" not in response.text
+    assert {"field": "cv", "message": "must be a file"} in response.json()["errors"]
+    assert await count(session, Application) == 0

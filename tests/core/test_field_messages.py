@@ -7,6 +7,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.fields import message_of
 from tests.factories import bearer, make_key, make_organisation, offer_body
 
 UNKNOWN_DEPARTEMENT = (
@@ -83,3 +84,13 @@ async def test_a_bulk_row_and_a_query_say_the_same(
     listing = await client.get("/v1/offers", params={"departement": "2C"})
     assert listing.status_code == 422
     assert listing.json()["errors"] == [{"field": "departement.0", "message": UNKNOWN_DEPARTEMENT}]
+
+
+def test_no_message_names_a_python_type() -> None:
+    upload = {
+        "type": "value_error",
+        "msg": "Value error, Expected UploadFile, received: <class 'str'>",
+    }
+    assert message_of(upload) == "must be a file"
+    other = {"type": "value_error", "msg": "Value error, Expected Thing, received: <class 'int'>"}
+    assert message_of(other) == "has the wrong type"

@@ -116,6 +116,7 @@ def _media_type(request: Request) -> str:
 
 @router.post(
     "/offers/bulk",
+    operation_id="uploadOffers",
     response_model=BulkReport,
     summary="Create, update and close many offers in one call (recruiter key)",
     description="Each row is an offer of the key's organisation, keyed by its `reference`: "
@@ -171,6 +172,7 @@ def _answer(status: int, body: str) -> Response:
 
 @router.put(
     "/organisations/{id_or_slug}/offers/{reference:path}",
+    operation_id="putOfferByReference",
     response_model=OfferPublic,
     summary="Create or replace one offer by your reference (recruiter or admin key)",
     description="The body is the whole offer. Created (201, `Location`) when the reference "
