@@ -37,9 +37,11 @@ and the social and solidarity economy.
 
 **Conventions.** Every route is under `/v1`. Errors are `application/problem+json`
 (RFC 9457). Lists are cursor-paginated: follow `next_cursor` (or the `Link: rel="next"`
-header). Public reads carry `ETag` and `Cache-Control` and answer `304` to
-`If-None-Match`; `PATCH` and `DELETE` honour `If-Match` (`412` when stale). Every `GET`
-route also answers `HEAD`.
+header); a query parameter a list does not declare is refused with `422`, so that a typo
+never widens the answer. Public reads carry `ETag` and `Cache-Control` and answer `304` to
+`If-None-Match`, or, without it, to `If-Modified-Since` where they send `Last-Modified`;
+`PATCH` and `DELETE` honour `If-Match` (`412` when stale). Every `GET` route also answers
+`HEAD`.
 
 **Authentication.** `Authorization: Bearer <key>`. Reading published offers,
 organisations and referentials needs no key. Admin keys create organisations; recruiter

@@ -36,6 +36,7 @@ from app.core.security import (
     require_roles,
 )
 from app.core.storage import ObjectNotFound, Storage, StorageDep
+from app.core.strict_query import STRICT_QUERY
 
 router = APIRouter(tags=["applications"])
 
@@ -169,6 +170,7 @@ async def apply(
     response_model=Page[ApplicationSummary],
     summary="List applications (recruiters: their organisation's)",
     responses=problem_responses(401, 403, 422),
+    dependencies=[STRICT_QUERY],
 )
 async def list_applications(
     request: Request,

@@ -21,6 +21,7 @@ from app.core.http import private_json
 from app.core.pagination import CursorParam, Page, PageLimit
 from app.core.security import CANDIDATE, Principal, require_roles
 from app.core.storage import StorageDep
+from app.core.strict_query import STRICT_QUERY
 
 router = APIRouter(tags=["candidates"])
 SignedIn = Annotated[Principal, require_roles(CANDIDATE)]
@@ -91,6 +92,7 @@ async def me(session: SessionDep, principal: SignedIn) -> Response:
     response_model=Page[ApplicationSummary],
     summary="The signed-in candidate's applications",
     responses=problem_responses(401, 403, 422),
+    dependencies=[STRICT_QUERY],
 )
 async def my_applications(
     session: SessionDep, principal: SignedIn, limit: PageLimit, cursor: CursorParam = None

@@ -245,7 +245,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry of a route: each status it may answer, as problem+json."""
     descriptions = {
-        304: "Not Modified: the representation matches `If-None-Match`.",
+        304: "Not Modified: the representation matches `If-None-Match`, or (without it) "
+        "has not changed since `If-Modified-Since`.",
         400: "Bad Request.",
         401: "Missing, malformed or revoked credentials.",
         403: "The credentials do not allow this action.",

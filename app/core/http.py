@@ -1,8 +1,10 @@
-"""HTTP caching: ETags on representations, 304 on If-None-Match, 412 on a stale If-Match."""
+"""HTTP caching: ETags on representations, 304 on If-None-Match or If-Modified-Since, 412
+on a stale If-Match."""
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -59,9 +61,39 @@ def cached_body(
     all_headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}
     if headers:
         all_headers.update(headers)
-    if _matches(request.headers.get("if-none-match"), etag, weak=True):
+    if not_modified(request, all_headers):
         return Response(status_code=304, headers=all_headers)
     return Response(body, media_type=JSON, headers=all_headers)
+
+
+def not_modified(request: Request, headers: Mapping[str, str]) -> bool:
+    """Whether the client already holds the representation whose validators (``ETag``, and
+    ``Last-Modified`` when there is one) are in ``headers``: RFC 9110 §13.2.2's order.
+
+    If-None-Match, when sent, decides alone: an ETag is exact where a date is not. The
+    date is compared with the Last-Modified header as sent, so at the one-second resolution
+    both have: a change at 12:00:00.5 was already sent as 12:00:00, and is not newer."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and if_none_match.strip():
+        return "ETag" in headers and _matches(if_none_match, headers["ETag"], weak=True)
+    since = _http_date(request.headers.get("if-modified-since"))
+    modified = _http_date(headers.get("Last-Modified"))
+    return since is not None and modified is not None and modified <= since
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP date, or None when absent or invalid (RFC 9110 §13.1.3: an invalid
+    If-Modified-Since is ignored)."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    # RFC 9110 §5.6.7: a date without a zone (asctime) is in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def http_date(moment: datetime) -> str:

@@ -93,7 +93,7 @@ class SplitCORS:
             app,
             allow_origins=["*"],
             allow_methods=["GET", "HEAD"],
-            allow_headers=["Authorization", "If-None-Match", "Accept"],
+            allow_headers=["Authorization", "If-None-Match", "If-Modified-Since", "Accept"],
             expose_headers=EXPOSED_HEADERS,
             max_age=86_400,
         )
@@ -106,6 +106,7 @@ class SplitCORS:
                 "Content-Type",
                 "If-Match",
                 "If-None-Match",
+                "If-Modified-Since",
                 "Idempotency-Key",
                 "Accept",
             ],

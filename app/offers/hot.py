@@ -9,7 +9,7 @@ limiter, HEAD), answers the plain cases itself:
 
 - the list, when its query string holds only the query model's fields, ``limit`` and
   ``cursor``, all valid: it validates them with the same ``OfferQuery`` model and the same
-  limit check as the route;
+  limit check as the route; and a name the route does not declare, with the route's 422;
 - the detail of an offer that exists, asked without credentials, for JSON.
 
 Anything else (facets, a bearer token, JSON-LD, a missing offer, an invalid value, an
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import get_origin
 
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,10 +31,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.clock import zone_of
 from app.core.db import get_database
-from app.core.errors import AppError
+from app.core.errors import AppError, problem_response
 from app.core.http import cached_body, http_date
 from app.core.pagination import checked_limit, next_link
 from app.core.security import Principal
+from app.core.strict_query import declared_query, unknown_query
 from app.offers import listing, reads
 from app.offers.query import Facet, OfferQuery
 from app.syndication.responses import job_posting_response, wants_jsonld
@@ -92,7 +94,8 @@ _REPEATABLE = frozenset(
     for name, field in OfferQuery.model_fields.items()
     if get_origin(field.annotation) in (list, tuple, Sequence)
 )
-_LIST_PARAMETERS = frozenset({*OfferQuery.model_fields, "limit", "cursor"})
+# What `_list` reads itself; the route's other parameters (`facets`) are left to the route.
+_INTERPRETED = frozenset({*OfferQuery.model_fields, "limit", "cursor"})
 _LIMIT = re.compile(r"[1-9][0-9]{0,3}")
 _CURSOR_MAX_LENGTH = 500  # as `CursorParam`; longer ones go to the route, which refuses them
 
@@ -100,6 +103,23 @@ _CURSOR_MAX_LENGTH = 500  # as `CursorParam`; longer ones go to the route, which
 class HotReads:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # (declared by the list route, answered here), read from the route on first use.
+        self._list_names: tuple[frozenset[str], frozenset[str]] | None = None
+
+    def _names(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self._list_names is None:
+            # Imported here: the router imports this module, to answer through it.
+            from app.offers.router import list_offers, router
+
+            route = next(
+                route
+                for route in router.routes
+                if isinstance(route, APIRoute) and route.endpoint is list_offers
+            )
+            declared = declared_query(route)
+            # A name read here but no longer declared goes to the route, which refuses it.
+            self._list_names = declared, _INTERPRETED & declared
+        return self._list_names
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
@@ -116,7 +136,10 @@ class HotReads:
 
     async def _list(self, request: Request) -> Response | None:
         params = request.query_params
-        if not params.keys() <= _LIST_PARAMETERS:
+        declared, answered = self._names()
+        if not params.keys() <= answered:
+            if unknown := [name for name in params if name not in declared]:
+                return problem_response(unknown_query(unknown).problem())
             return None
         limit = params.get("limit")
         cursor = params.get("cursor")

@@ -12,6 +12,7 @@ from app.core.errors import problem_responses
 from app.core.http import check_if_match, etag_of_model, json_response
 from app.core.pagination import CursorParam, PageLimit
 from app.core.security import OPTIONAL_BEARER, WriterPrincipal, bearer_token, principal_for
+from app.core.strict_query import STRICT_QUERY
 from app.offers import hot, listing, reads, service
 from app.offers.changes import ChangePage
 from app.offers.models import OfferCreate, OfferPublic, OfferUpdate
@@ -35,6 +36,7 @@ OfferId = Annotated[uuid.UUID, Path(description="The offer's id.")]
     '`next_cursor` (also in `Link: rel="next"`); a cursor is valid only with the sort '
     "and filters that issued it.",
     responses=problem_responses(304, 422),
+    dependencies=[STRICT_QUERY],
 )
 async def list_offers(
     request: Request,
@@ -60,6 +62,7 @@ async def list_offers(
     "passes appears as `closed` once the expiry worker has closed it (within "
     "`VOCATION_EXPIRY_POLL_SECONDS`, 60 by default); it already reads as closed meanwhile.",
     responses=problem_responses(422),
+    dependencies=[STRICT_QUERY],
 )
 async def offer_changes(
     reader: ReaderDep, limit: PageLimit, day: Today, cursor: CursorParam = None

@@ -12,6 +12,7 @@ from app.core.fields import ID_OR_SLUG_PATTERN
 from app.core.http import cached_json, check_if_match, etag_of_model, json_response
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import AdminPrincipal, WriterPrincipal
+from app.core.strict_query import STRICT_QUERY
 from app.organisations import service
 from app.organisations.models import (
     OrganisationCreate,
@@ -42,6 +43,7 @@ IdOrSlug = Annotated[
     response_model=Page[OrganisationPublic],
     summary="List organisations",
     responses=problem_responses(304, 422),
+    dependencies=[STRICT_QUERY],
 )
 async def list_organisations(
     request: Request,

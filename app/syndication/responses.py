@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from starlette.responses import Response
 
-from app.core.http import etag_of
+from app.core.http import etag_of, not_modified
 from app.offers.models import OfferPublic
 from app.syndication import jsonld
 
@@ -29,16 +29,6 @@ def public_base(request: Request) -> str:
     """Where the world reaches us: the configured base behind a proxy, else the request's."""
     configured: str = request.app.state.settings.public_base_url
     return (configured or str(request.base_url)).rstrip("/")
-
-
-def none_match(request: Request, etag: str) -> bool:
-    """If-None-Match compares weakly (RFC 9110): a W/ tag matches its strong twin."""
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    return etag in {part.strip().removeprefix("W/") for part in header.split(",")}
 
 
 def _quality(media_range: str) -> tuple[str, float]:
@@ -80,6 +70,6 @@ def job_posting_response(
     scope = "public" if public else "private"
     all_headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age}"}
     all_headers.update(headers or {})
-    if none_match(request, etag):
+    if not_modified(request, all_headers):
         return Response(status_code=304, headers=all_headers)
     return Response(body, media_type=JSONLD, headers=all_headers)

@@ -12,15 +12,16 @@ from starlette.responses import Response, StreamingResponse
 from app.core.clock import Today
 from app.core.db import ReaderDep, get_database
 from app.core.errors import problem_responses
-from app.core.http import http_date
+from app.core.http import http_date, not_modified
 from app.core.middleware import is_head
+from app.core.strict_query import STRICT_QUERY
 from app.offers import listing
 from app.offers.models import OfferPublic
 from app.offers.query import OfferFilters, offer_filters
 from app.syndication import feeds
-from app.syndication.responses import none_match, public_base
+from app.syndication.responses import public_base
 
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[STRICT_QUERY])
 
 FEED_SIZE_DEFAULT = 100
 # Streaming keeps memory flat whatever the size, so a partner may take every open offer
@@ -44,7 +45,7 @@ DESCRIPTION = (
     "The open offers (published, deadline not passed), newest first, with the same filters "
     "as `GET /v1/offers`. Closed, expired and draft offers never appear. Each offer links to "
     "`/v1/offers/{id}`. `ETag` and `Last-Modified` change with any offer or organisation in "
-    "the feed; `If-None-Match` gets `304`."
+    "the feed; `If-None-Match` or `If-Modified-Since` gets `304`."
 )
 
 
@@ -81,7 +82,7 @@ async def _serve(
     }
     if updated is not None:
         headers["Last-Modified"] = http_date(updated)
-    if none_match(request, headers["ETag"]):
+    if not_modified(request, headers):
         return Response(status_code=304, headers=headers)
     if is_head(request):
         # A partner checking freshness: the validators are the answer, the feed is not made.
