@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.api import v1
 from app.applications import follow_up
-from app.candidates import service as candidates
+from app.candidates import tokens as candidate_tokens
 from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = head_revision()
     app.state.storage = storage_from_settings(settings)
     app.state.token_resolvers = {
-        candidates.TOKEN_PREFIX: candidates.resolve_token,
+        candidate_tokens.ACCESS_PREFIX: candidate_tokens.resolve_access_token,
         follow_up.FOLLOW_UP_PREFIX: follow_up.resolve_follow_up_token,
     }
 

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.applications.models import Application, ApplicationDocument, ApplicationEvent, AuditEvent
-from app.candidates.models import Candidate, CandidateToken
+from app.candidates.models import Candidate, CandidateRefreshToken, CandidateToken
 from app.core.api_keys import ApiKey
 from app.core.idempotency import IdempotencyRecord
 from app.offers.changes import OfferChange
@@ -20,6 +20,7 @@ __all__ = [
     "ApplicationEvent",
     "AuditEvent",
     "Candidate",
+    "CandidateRefreshToken",
     "CandidateToken",
     "IdempotencyRecord",
     "Offer",

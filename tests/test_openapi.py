@@ -12,6 +12,8 @@ from app.cli import openapi_document
 SPEC = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 PROBLEM = "application/problem+json"
 CONDITIONS = {"If-None-Match", "If-Modified-Since", "If-Match"}
+# OAuth2 clients parse RFC 6749's own error JSON from these, not problem+json.
+OAUTH_ENDPOINTS = {"/v1/auth/token", "/v1/auth/revoke"}
 
 
 def test_committed_spec_matches_the_app() -> None:
@@ -52,7 +54,9 @@ def test_every_operation_declares_its_errors_as_problems() -> None:
         if method in {"post", "patch", "put"}:
             assert "413" in responses, (method, path)
         for status, response in responses.items():
-            if status.startswith(("4", "5")) and path != "/readyz":
+            if status == "400" and path in OAUTH_ENDPOINTS:
+                assert list(response["content"]) == ["application/json"], (method, path)
+            elif status.startswith(("4", "5")) and path != "/readyz":
                 assert list(response["content"]) == [PROBLEM], (method, path, status)
 
 

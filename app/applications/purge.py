@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from app.applications.models import Application, ApplicationDocument
 from app.applications.retention import retention_until
-from app.candidates.service import purge_expired_tokens
+from app.candidates.tokens import purge_expired_tokens
 from app.core import idempotency
 from app.core.storage import Storage
 from app.offers.models import Offer

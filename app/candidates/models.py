@@ -1,4 +1,4 @@
-"""Candidate accounts and their short-lived access tokens."""
+"""Candidate accounts, their short-lived access tokens and their refresh tokens."""
 
 import uuid
 from datetime import datetime
@@ -28,6 +28,23 @@ class CandidateToken(SQLModel, table=True):
     candidate_id: uuid.UUID = Column(foreign_key="candidate.id", ondelete="CASCADE", index=True)
     expires_at: datetime = Column(sa_type=UTCDateTime)
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
+    # The sign-in it descends from, so that revoking that sign-in revokes it too. Tokens
+    # issued before refresh tokens existed have none.
+    family_id: uuid.UUID | None = Column(default=None, index=True)
+
+
+class CandidateRefreshToken(SQLModel, table=True):
+    """One link of a sign-in's chain: each use marks it used and issues the next one in the
+    same family. A used one presented again means a copy leaked, and ends the family."""
+
+    __tablename__ = "candidate_refresh_token"
+
+    token_hash: str = Column(sa_type=sa.String(64), primary_key=True)
+    family_id: uuid.UUID = Column(index=True)
+    candidate_id: uuid.UUID = Column(foreign_key="candidate.id", ondelete="CASCADE", index=True)
+    expires_at: datetime = Column(sa_type=UTCDateTime)
+    used_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class CandidateCreate(BaseModel):
@@ -42,6 +59,12 @@ class CandidatePublic(BaseModel):
 
 
 class TokenResponse(BaseModel):
+    """RFC 6749 §5.1."""
+
     access_token: str
-    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
-    expires_in: int = Field(description="Seconds.")
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int = Field(description="Seconds the access token lasts.")
+    refresh_token: str = Field(
+        description="Gets the next access token (`grant_type=refresh_token`). Usable once: "
+        "the answer holds the next one."
+    )

@@ -1,4 +1,4 @@
-"""Candidate accounts: sign-up, sign-in (short-lived tokens), and token resolution."""
+"""Candidate accounts: sign-up, password checks, erasure."""
 
 import asyncio
 import functools
@@ -6,24 +6,21 @@ import secrets
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.candidates.models import Candidate, CandidateCreate, CandidateToken
-from app.core.api_keys import hash_key
+from app.candidates import tokens
+from app.candidates.models import Candidate, CandidateCreate
 from app.core.errors import Conflict, Unauthorized
-from app.core.security import CANDIDATE, Principal
-from app.core.types import utcnow
+from app.core.security import bearer_challenge
 
 T = TypeVar("T")
-TOKEN_PREFIX = "cnd_"  # noqa: S105 - a prefix, not a secret
 _hasher = PasswordHasher()
 # Each hash takes ~64 MiB and tens of milliseconds: a small pool of its own, so a burst of
 # sign-ins queues here instead of starving the default pool that file storage uses.
@@ -39,11 +36,6 @@ def _dummy_hash() -> str:
     """Verified against when the e-mail is unknown, so both answers take as long. Made on
     first use: an Argon2 hash costs 64 MiB, which start-up need not pay."""
     return _hasher.hash(secrets.token_urlsafe(16))
-
-
-_TOKEN_LOOKUP = select(col(CandidateToken.candidate_id), col(CandidateToken.expires_at)).where(
-    col(CandidateToken.token_hash) == bindparam("token_hash")
-)
 
 
 def normalise_email(email: str) -> str:
@@ -63,9 +55,8 @@ async def create(session: AsyncSession, data: CandidateCreate) -> Candidate:
     return candidate
 
 
-async def sign_in(
-    session: AsyncSession, email: str, password: str, lifetime: timedelta
-) -> tuple[str, datetime]:
+async def authenticate(session: AsyncSession, email: str, password: str) -> Candidate | None:
+    """The account these credentials open, or None; as slow either way."""
     candidate = (
         await session.execute(
             select(Candidate).where(col(Candidate.email) == normalise_email(email))
@@ -75,44 +66,20 @@ async def sign_in(
     try:
         await _in_password_pool(_hasher.verify, stored, password)
     except VerificationError:
-        candidate = None
-    if candidate is None:
-        raise Unauthorized(
-            "Wrong e-mail or password.", headers={"WWW-Authenticate": 'Bearer realm="vocation"'}
-        )
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = utcnow() + lifetime
-    session.add(
-        CandidateToken(token_hash=hash_key(token), candidate_id=candidate.id, expires_at=expires_at)
-    )
-    await session.commit()
-    return token, expires_at
-
-
-async def resolve_token(connection: AsyncConnection, token: str) -> Principal | None:
-    row = (await connection.execute(_TOKEN_LOOKUP, {"token_hash": hash_key(token)})).first()
-    if row is None or row.expires_at <= utcnow():
         return None
-    return Principal(role=CANDIDATE, candidate_id=row.candidate_id)
+    return candidate
 
 
 async def get(session: AsyncSession, candidate_id: uuid.UUID) -> Candidate:
     candidate = await session.get(Candidate, candidate_id)
     if candidate is None:
-        raise Unauthorized("This account no longer exists.")
+        raise Unauthorized(
+            "This account no longer exists.",
+            headers=bearer_challenge("invalid_token", "This account no longer exists."),
+        )
     return candidate
 
 
 async def delete_account(session: AsyncSession, candidate_id: uuid.UUID) -> None:
-    await session.execute(
-        delete(CandidateToken).where(col(CandidateToken.candidate_id) == candidate_id)
-    )
+    await tokens.delete_all_of(session, candidate_id)
     await session.execute(delete(Candidate).where(col(Candidate.id) == candidate_id))
-
-
-async def purge_expired_tokens(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(
-        delete(CandidateToken).where(col(CandidateToken.expires_at) <= now)
-    )
-    await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     candidate_token_minutes: int = Field(
         default=60, ge=1, le=1440, description="Lifetime of a candidate's access token."
     )
+    candidate_refresh_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Lifetime of a candidate's refresh token; each use issues a new one, "
+        "so a candidate who comes back within it stays signed in.",
+    )
     max_document_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest CV or cover letter (413 above)."
     )

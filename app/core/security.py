@@ -80,11 +80,24 @@ _KEY_LOOKUP = select(
 ).where(col(ApiKey.key_hash) == bindparam("key_hash"))
 
 
-def _challenge(error: str | None = None) -> dict[str, str]:
+def bearer_challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    """RFC 6750 §3: the realm alone when no credentials came; the error code and its
+    description otherwise, so a client can tell a token to refresh from a request to fix."""
     value = 'Bearer realm="vocation"'
     if error:
         value += f', error="{error}"'
+    if error and description:
+        value += f', error_description="{_quotable(description)}"'
     return {"WWW-Authenticate": value}
+
+
+def _quotable(text: str) -> str:
+    # RFC 6750 allows printable ASCII but the quote and the backslash in error_description.
+    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
+
+
+def _unauthorized(detail: str, error: str) -> Unauthorized:
+    return Unauthorized(detail, headers=bearer_challenge(error, detail))
 
 
 async def optional_principal(
@@ -102,18 +115,14 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized(
-            "Use `Authorization: Bearer <key>`.", headers=_challenge("invalid_request")
-        )
+        raise _unauthorized("Use `Authorization: Bearer <key>`.", "invalid_request")
     return token.strip()
 
 
 async def principal_for(request: Request, token: str | None) -> Principal | None:
     if token is None:
         if request.headers.get("authorization"):
-            raise Unauthorized(
-                "Use `Authorization: Bearer <key>`.", headers=_challenge("invalid_request")
-            )
+            raise _unauthorized("Use `Authorization: Bearer <key>`.", "invalid_request")
         return None
     resolvers: dict[str, TokenResolver] = getattr(request.app.state, "token_resolvers", {})
     resolver: TokenResolver | None = _resolve_api_key if looks_like_key(token) else None
@@ -121,13 +130,11 @@ async def principal_for(request: Request, token: str | None) -> Principal | None
         if token.startswith(prefix) and 20 <= len(token) <= 100 and token.isascii():
             resolver = candidate
     if resolver is None:
-        raise Unauthorized("The token is malformed.", headers=_challenge("invalid_token"))
+        raise _unauthorized("The token is malformed.", "invalid_token")
     async with get_database(request).reader.connect() as connection:
         principal = await resolver(connection, token)
     if principal is None:
-        raise Unauthorized(
-            "The token is unknown, expired or revoked.", headers=_challenge("invalid_token")
-        )
+        raise _unauthorized("The token is unknown, expired or revoked.", "invalid_token")
     return principal
 
 
@@ -142,7 +149,7 @@ async def required_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     if principal is None:
-        raise Unauthorized("This route needs credentials.", headers=_challenge())
+        raise Unauthorized("This route needs credentials.", headers=bearer_challenge())
     return principal
 
 
