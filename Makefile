@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint lint-openapi typecheck test-sqlite test-postgres openapi clean
+.PHONY: run test install lint lint-openapi typecheck test-sqlite test-postgres openapi clients clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -56,6 +56,17 @@ test: lint lint-openapi typecheck
 
 openapi: install
 	$(BIN)/vocation openapi
+
+# Generated from the committed spec, never committed: clients/README.md says why.
+clients: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate \
+		--path openapi/openapi.json --output-path clients/python/vocation-client --overwrite
+	@if [ -x node_modules/.bin/tsc ]; then \
+		node clients/typescript/generate.mjs openapi/openapi.json clients/typescript/vocation.d.ts \
+		&& echo "clients/typescript/vocation.d.ts written"; \
+	else \
+		echo "TypeScript types skipped: run \`npm ci\` (Node.js 20.19 or newer)"; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,7 @@ _MAX_EMAIL, _MAX_PASSWORD = 320, 200
 
 @router.post(
     "/auth/token",
-    operation_id="signIn",
+    operation_id="requestToken",
     response_model=TokenResponse,
     summary="Sign in, or refresh (OAuth2 token endpoint)",
     description="Form-encoded (RFC 6749 §4.3, §6). Sign in with `grant_type=password`, "
