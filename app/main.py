@@ -15,6 +15,7 @@ from app.candidates import tokens as candidate_tokens
 from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
+from app.core.docs import install_docs
 from app.core.errors import FieldError, Problem, install_error_handlers, problem_responses
 from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        # Served by install_docs, from local assets instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(health.router)
+    install_docs(app)
     app.include_router(v1)
     # Outermost last: CORS answers preflights before the body limit reads anything.
     app.add_middleware(HotReads)
