@@ -38,6 +38,16 @@ async def _execute(url: str, statement: Any) -> list[Any]:
         await engine.dispose()
 
 
+def _organisation(url: str, slug: str, kind: str) -> uuid.UUID:
+    """An organisation row, as every revision since the first holds it."""
+    organisation_id, now = uuid.uuid4(), datetime.now(UTC)
+    values = dict(id=organisation_id, slug=slug, name=slug.upper(), kind=kind,
+                  created_at=now, updated_at=now, version=1)  # fmt: skip
+    table = Organisation.__table__  # type: ignore[attr-defined]
+    asyncio.run(_execute(url, table.insert().values(values)))
+    return organisation_id
+
+
 def _tables(url: str) -> set[str]:
     async def read() -> set[str]:
         engine = create_async_engine(async_url(url))
@@ -139,15 +149,7 @@ def test_0006_keeps_every_value_of_todays_offers(
 
     run = partial(_execute, url)
 
-    organisation_id = uuid.uuid4()
-    asyncio.run(
-        run(
-            Organisation.__table__.insert().values(  # type: ignore[attr-defined]
-                id=organisation_id, slug="ditp", name="DITP", kind="administration_etat",
-                created_at=now, updated_at=now, version=1,
-            )
-        )
-    )  # fmt: skip
+    organisation_id = _organisation(url, "ditp", "administration_etat")
     before = {
         "id": uuid.uuid4(), "organisation_id": organisation_id, "reference": "2024-1706",
         "title": "Chef de projets innovation et transformation publique H/F",
@@ -185,15 +187,7 @@ def test_0008_keeps_todays_offers_and_gives_each_an_end(
 
     run = partial(_execute, url)
 
-    organisation_id = uuid.uuid4()
-    asyncio.run(
-        run(
-            Organisation.__table__.insert().values(  # type: ignore[attr-defined]
-                id=organisation_id, slug="labo", name="Labo", kind="think_tank",
-                created_at=now, updated_at=now, version=1,
-            )
-        )
-    )  # fmt: skip
+    organisation_id = _organisation(url, "labo", "think_tank")
     common = {
         "organisation_id": organisation_id, "description": "D", "contract_type": "cdd",
         "working_time": "part_time", "working_time_percent": 80, "country": "FR",

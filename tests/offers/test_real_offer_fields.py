@@ -11,13 +11,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.offers.bulk import labels
 from app.offers.bulk.formats import header_name
-from app.organisations.models import Organisation
 from app.referentials.data import Entry
-from tests.factories import bearer, make_key, make_organisation, offer_body, paris_today
+from tests.factories import offer_body, paris_today
 from tests.offers.test_real_offers import upload
 
 EXPIRES = datetime.combine(paris_today() + timedelta(days=20), time(18), ZoneInfo("Europe/Paris"))
@@ -63,16 +61,6 @@ FRENCH_CELLS = {
     "Fin de publication": EXPIRES.isoformat(),
 }
 LABO = "/v1/organisations/le-labo/offers"
-
-
-@pytest.fixture
-async def labo(session: AsyncSession) -> Organisation:
-    return await make_organisation(session, slug="le-labo", name="Le Labo")
-
-
-@pytest.fixture
-async def key(session: AsyncSession, labo: Organisation) -> dict[str, str]:
-    return bearer(await make_key(session, "recruiter", labo))
 
 
 def spreadsheet(rows: list[dict[str, str]]) -> bytes:

@@ -11,8 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.organisations.models import Organisation
-from tests.factories import bearer, make_key, make_organisation, offer_body
+from tests.factories import bearer, make_key, offer_body
 
 # "CDD du 2 mars au 18 septembre": a fixed term given by its two dates.
 FIXED_TERM = {
@@ -28,16 +27,6 @@ SALARY_STATEMENT = (
     "s'ajoutent le régime indemnitaire (IFSE et CIA), une prime de fin d'année, la "
     "participation employeur à la mutuelle et les tickets restaurant, sous conditions (*)."
 )
-
-
-@pytest.fixture
-async def labo(session: AsyncSession) -> Organisation:
-    return await make_organisation(session, slug="le-labo", name="Le Labo")
-
-
-@pytest.fixture
-async def key(session: AsyncSession, labo: Organisation) -> dict[str, str]:
-    return bearer(await make_key(session, "recruiter", labo))
 
 
 def body(**changes: Any) -> dict[str, Any]:

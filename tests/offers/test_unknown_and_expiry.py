@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 import time_machine
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,22 +20,12 @@ from app.core.config import Settings
 from app.main import create_app
 from app.offers import expiry
 from app.organisations.models import Organisation
-from tests.factories import bearer, make_key, make_organisation, offer_body
+from tests.factories import bearer, make_key, offer_body
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Monday morning in Paris; the offers below are published then.
 START = datetime(2027, 3, 1, 9, 0, tzinfo=PARIS)
 FEEDS = ("offers.rss", "offers.atom", "offers.xml", "offers.jsonld")
-
-
-@pytest.fixture
-async def labo(session: AsyncSession) -> Organisation:
-    return await make_organisation(session, slug="le-labo", name="Le Labo")
-
-
-@pytest.fixture
-async def key(session: AsyncSession, labo: Organisation) -> dict[str, str]:
-    return bearer(await make_key(session, "recruiter", labo))
 
 
 def silent(**changes: Any) -> dict[str, Any]:
