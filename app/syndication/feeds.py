@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from app.offers.models import OfferPublic
 from app.referentials.data import (
+    CONTRACT_REASONS,
     CONTRACT_TYPE_BY_CODE,
     EDUCATION_LEVEL_BY_CODE,
     REGION_BY_CODE,
@@ -233,6 +234,9 @@ def _xml_head(context: FeedContext) -> str:
     )
 
 
+_REASONS = {entry.code: entry.label for entry in CONTRACT_REASONS}
+
+
 def _xml_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
     region = REGION_BY_CODE.get(offer.region or "")
     education = offer.education_level
@@ -262,6 +266,11 @@ def _xml_item(offer: OfferPublic, context: FeedContext, _position: int) -> str:
         ("workhours", jsonld.work_hours(offer)),
         ("openings", offer.positions),
         ("benefits", ", ".join(offer.benefits)),
+        # Facts JobPosting has no property for: the XML is ours to extend.
+        ("contractreason", _REASONS.get(offer.contract_reason or "")),
+        ("grades", ", ".join(offer.grades)),
+        ("languages", ", ".join(f"{item['code']} {item['level']}" for item in offer.languages)),
+        ("documents", ", ".join(offer.documents_required)),
     ]
     body = "".join(
         f"<{name}>{_cdata(value)}</{name}>"

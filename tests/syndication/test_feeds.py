@@ -257,6 +257,10 @@ async def test_xml_carries_the_facts_of_real_offers(
         experience_years_max=5,
         positions=3,
         benefits=["IFSE", "CIA", "tickets restaurant"],
+        contract_reason="remplacement",
+        grades=["attaché territorial", "ingénieur territorial"],
+        languages=[{"code": "en", "level": "B2"}, {"code": "de", "level": "native"}],
+        documents_required=["CV", "dernier arrêté de situation"],
         deadline=None,
         expires_at=expires_at,
     )
@@ -274,6 +278,10 @@ async def test_xml_carries_the_facts_of_real_offers(
     assert job["experience"] == "2 à 5 ans"
     assert job["openings"] == "3"
     assert job["benefits"] == "IFSE, CIA, tickets restaurant"
+    assert job["contractreason"] == "Remplacement"
+    assert job["grades"] == "attaché territorial, ingénieur territorial"
+    assert job["languages"] == "en B2, de native"
+    assert job["documents"] == "CV, dernier arrêté de situation"
     assert job["expirationdate"] == expires_at.astimezone(PARIS).date().isoformat()
 
 
