@@ -36,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import Depends, Request
 
 from app.core.config import Settings
+from app.core.private_files import make_private_folders
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -227,12 +228,9 @@ class _PartFile:
 
 
 def _make_folders(root: Path, folder: Path) -> None:
-    # os.makedirs applies its mode to the last folder only; every level gets 0o700 here.
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    current = root
-    for part in folder.relative_to(root).parts:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
+    folder.relative_to(root)  # never a folder outside the root
+    # Every level created gets 0o700, the root's parents too.
+    make_private_folders(folder)
 
 
 class LocalStorage:
