@@ -24,6 +24,7 @@ import tempfile
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -66,6 +67,14 @@ class StoredObject:
     sha256: str  # hex
 
 
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """An object found by ``scan``: its key, and when it was last written (UTC)."""
+
+    key: str
+    modified: datetime
+
+
 class StorageError(Exception):
     """The backend failed: disk, network, S3."""
 
@@ -97,6 +106,11 @@ class Storage(Protocol):
         ...
 
     async def exists(self, key: str) -> bool: ...
+
+    def scan(self, folder: str) -> AsyncIterator[StoredEntry]:
+        """Every object whose key starts with ``folder/``, in no particular order; on the
+        local backend, the temporary files of saves under way or cut short too."""
+        ...
 
 
 def validate_key(key: str) -> str:
@@ -293,6 +307,42 @@ class LocalStorage:
         except OSError as error:
             raise StorageError(f"could not check {key!r}: {error}") from error
 
+    def scan(self, folder: str) -> AsyncIterator[StoredEntry]:
+        return self._scan(self._path(folder))
+
+    async def _scan(self, top: Path) -> AsyncIterator[StoredEntry]:
+        pending = [top]
+        while pending:
+            entries, folders = await _in_thread(functools.partial(self._list, pending.pop()))
+            pending.extend(folders)
+            for entry in entries:
+                yield entry
+
+    def _list(self, folder: Path) -> tuple[list[StoredEntry], list[Path]]:
+        entries: list[StoredEntry] = []
+        folders: list[Path] = []
+        try:
+            with os.scandir(folder) as listing:
+                for item in listing:
+                    try:
+                        if item.is_dir(follow_symlinks=False):
+                            folders.append(Path(item.path))
+                            continue
+                        # A symlink is not something a save made: left alone.
+                        if not item.is_file(follow_symlinks=False):
+                            continue
+                        modified = item.stat(follow_symlinks=False).st_mtime
+                    except FileNotFoundError:
+                        continue  # removed meanwhile: a failed save, another sweep
+                    key = Path(item.path).relative_to(self.root).as_posix()
+                    if _KEY_PATTERN.fullmatch(key):
+                        entries.append(StoredEntry(key, datetime.fromtimestamp(modified, UTC)))
+        except FileNotFoundError:
+            pass  # nothing was ever stored there
+        except OSError as error:
+            raise StorageError(f"could not list {folder.name!r}: {error}") from error
+        return entries, folders
+
 
 _S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
 _boto_session_lock = threading.Lock()
@@ -460,6 +510,24 @@ class S3Storage:
                 return False
             raise failure from error
         return True
+
+    def scan(self, folder: str) -> AsyncIterator[StoredEntry]:
+        return self._scan(folder, self._object_key(folder) + "/")
+
+    async def _scan(self, folder: str, object_prefix: str) -> AsyncIterator[StoredEntry]:
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        paginator = self._client.get_paginator("list_objects_v2")
+        # Lazy: each next() asks for one page of 1,000 keys, in a thread.
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=object_prefix))
+        while True:
+            try:
+                page = await _in_thread(functools.partial(next, pages, None))
+            except _S3_ERRORS as error:
+                raise _s3_error(error, "list", folder) from error
+            if page is None:
+                return
+            for item in page.get("Contents", []):
+                yield StoredEntry(item["Key"][strip:], item["LastModified"].astimezone(UTC))
 
 
 def storage_from_settings(settings: Settings) -> Storage:
