@@ -129,6 +129,15 @@ def validate_key(key: str) -> str:
     return key
 
 
+def _is_key(key: str) -> bool:
+    """Whether ``scan`` may list it: what no save could have made is not ours to delete."""
+    try:
+        validate_key(key)
+    except ValueError:
+        return False
+    return True
+
+
 async def _in_thread(func: Callable[[], T]) -> T:
     """``asyncio.to_thread`` that does not return before the thread is done.
 
@@ -335,7 +344,7 @@ class LocalStorage:
                     except FileNotFoundError:
                         continue  # removed meanwhile: a failed save, another sweep
                     key = Path(item.path).relative_to(self.root).as_posix()
-                    if _KEY_PATTERN.fullmatch(key):
+                    if _is_key(key):
                         entries.append(StoredEntry(key, datetime.fromtimestamp(modified, UTC)))
         except FileNotFoundError:
             pass  # nothing was ever stored there
@@ -527,7 +536,9 @@ class S3Storage:
             if page is None:
                 return
             for item in page.get("Contents", []):
-                yield StoredEntry(item["Key"][strip:], item["LastModified"].astimezone(UTC))
+                key = item["Key"][strip:]
+                if _is_key(key):
+                    yield StoredEntry(key, item["LastModified"].astimezone(UTC))
 
 
 def storage_from_settings(settings: Settings) -> Storage:
