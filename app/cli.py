@@ -3,7 +3,7 @@
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -174,7 +174,8 @@ def reindex() -> None:
 
 @cli.command()
 def purge() -> None:
-    """Delete applications past their retention date (rows and files) and expired tokens."""
+    """Delete applications past their retention date (rows and files), expired tokens, and
+    stored documents that a crash left without a row."""
     from app.applications.purge import purge as run_purge
     from app.core.storage import storage_from_settings
     from app.core.types import utcnow
@@ -189,6 +190,7 @@ def purge() -> None:
                 utcnow(),
                 ZoneInfo(settings.timezone),
                 settings.idempotency_hours,
+                orphan_grace=timedelta(minutes=settings.orphan_grace_minutes),
             )
             return report.lines()
 

@@ -1,8 +1,11 @@
 """The application factory."""
 
+import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import v1
-from app.applications import follow_up
+from app.applications import follow_up, orphans
 from app.candidates import tokens as candidate_tokens
 from app.core import health
 from app.core.config import Settings, get_settings
@@ -22,6 +25,7 @@ from app.core.migrations import head_revision
 from app.core.openapi import complete
 from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.storage import storage_from_settings
+from app.core.types import utcnow
 from app.offers import lifetime
 from app.offers.bulk.checks import shared_pool
 from app.offers.expiry import ExpiryWorker
@@ -86,7 +90,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await check_pool.warm()
         search_worker.start()
         expiry_worker.start()
+        # What a crash left in storage: beside the first requests, not before them.
+        sweeping = asyncio.create_task(
+            orphans.sweep_at_start_up(
+                database,
+                _app.state.storage,
+                utcnow(),
+                timedelta(minutes=settings.orphan_grace_minutes),
+            )
+        )
         yield
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
         await expiry_worker.stop()
         await search_worker.stop()
         await check_pool.stop()

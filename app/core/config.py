@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     idempotency_hours: int = Field(
         default=24, ge=1, description="How long Idempotency-Key responses are kept."
     )
+    orphan_grace_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="Age after which a stored document that no database row points to "
+        "(left by a crash during an upload) is deleted, by `vocation purge` and at start-up. "
+        "Far longer than any upload, so that one under way is never touched.",
+    )
 
 
 @lru_cache
