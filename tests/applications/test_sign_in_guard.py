@@ -4,6 +4,8 @@ and hashing waits in a bounded queue: when it is full, 503 at once."""
 
 import asyncio
 import time
+import unicodedata
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +16,7 @@ from argon2.exceptions import VerificationError
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.core.test_rate_limit import STORES
 
 PASSWORD = "un mot de passe solide"
 
@@ -128,26 +131,36 @@ async def test_a_full_hashing_queue_answers_503_at_once(settings: Settings) -> N
         await app.state.database.dispose()
 
 
-async def test_attempts_per_account_are_throttled_before_hashing(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"rate_limit_sign_in_account": "3/minute"}))
+@pytest.mark.parametrize("store", STORES)
+async def test_attempts_per_account_are_throttled_before_hashing(
+    settings: Settings, store: str
+) -> None:
+    app = create_app(
+        settings.model_copy(
+            update={"rate_limit_sign_in_account": "3/minute", "rate_limit_storage_url": store}
+        )
+    )
+    # A fresh account per run: Redis keeps counters between runs.
+    victim = f"victime.{uuid.uuid4().hex[:8]}@example.org"
     try:
         statuses = []
         for number in range(4):
             # A new address each time: the per-address limit is not what stops it.
             async with from_address(app, f"10.4.{number}.1") as client:
-                form = {"username": "Victime@example.org", "password": "mauvais!!"}
+                form = {"username": victim.capitalize(), "password": "mauvais!!"}
                 response = await client.post("/v1/auth/token", data=form)
                 statuses.append(response.status_code)
         assert statuses == [400, 400, 400, 429]
         assert_refusal(response, 429)
         async with from_address(app, "10.4.9.1") as client:
             # The same account, written otherwise, is the same account.
-            fullwidth = await client.post(
-                "/v1/auth/token", data={"username": "ＶＩＣＴＩＭＥ@example.org", "password": "x"}
+            fullwidth = unicodedata.normalize("NFKD", victim.upper()).replace("V", "Ｖ")
+            refused = await client.post(
+                "/v1/auth/token", data={"username": fullwidth, "password": "x"}
             )
-            assert_refusal(fullwidth, 429)
+            assert_refusal(refused, 429)
             sign_up = await client.post(
-                "/v1/candidates", json={"email": "victime@example.org", "password": PASSWORD}
+                "/v1/candidates", json={"email": victim, "password": PASSWORD}
             )
             assert_refusal(sign_up, 429)
             other = await client.post(
