@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from app.api import v1
 from app.applications import follow_up, orphans
 from app.candidates import tokens as candidate_tokens
+from app.candidates.guard import Guard
 from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
@@ -61,6 +62,8 @@ keys are bound to one organisation and write only its offers; partner keys read.
 | each uploaded document (CV, cover letter) | 10 MB | `VOCATION_MAX_DOCUMENT_BYTES` | 413 |
 | unpacked size of a DOCX or ODT | 50 MB | `VOCATION_MAX_UNPACKED_DOCUMENT_BYTES` | 422 |
 | sign-ins and sign-ups per client address | 10 a minute | `VOCATION_RATE_LIMIT_SIGN_IN` | 429 |
+| sign-ins and sign-ups per account | 10 a minute | `…_SIGN_IN_ACCOUNT` | 429 |
+| passwords hashing, and waiting | 2 and 16 | `…_PASSWORD_HASH_THREADS`, `…_QUEUE` | 503 |
 | applications per client address | 20 a minute | `VOCATION_RATE_LIMIT_APPLY` | 429 |
 | any request per client address | 6,000 a minute | `VOCATION_RATE_LIMIT_DEFAULT` | 429 |
 | one-line texts (title, name, city…) | 200 characters | — | 422 |
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.check_pool = check_pool
     app.state.migration_head = head_revision()
     app.state.storage = storage_from_settings(settings)
+    app.state.sign_in_guard = Guard.from_settings(settings)
     app.state.token_resolvers = {
         candidate_tokens.ACCESS_PREFIX: candidate_tokens.resolve_access_token,
         follow_up.FOLLOW_UP_PREFIX: follow_up.resolve_follow_up_token,

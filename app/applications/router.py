@@ -21,7 +21,7 @@ from app.applications.models import (
 from app.core.api_keys import Role
 from app.core.clock import Today, zone_of
 from app.core.db import SessionDep
-from app.core.email import EmailAddress
+from app.core.email import CanonicalEmailAddress
 from app.core.errors import FieldError, Forbidden, NotFound, Unprocessable, problem_responses
 from app.core.fields import Line, LongText
 from app.core.http import json_response, private_json
@@ -84,7 +84,12 @@ years after the candidate's last action; otherwise three months after the offer'
 ends.
 
 Send an `Idempotency-Key` header to retry safely: the same key and request replay the first
-response; the same key with another request is 422; a request still in progress is 409.
+response, with `follow_up_token` `null` (the token is never shown twice nor renewed); the
+same key with another request is 422; a request still in progress is 409.
+
+The e-mail is stored in its canonical form (Unicode NFKC, case-folded), and one address
+applies once to an offer (409): « ＣＡ@example.org » is « ca@example.org », but
+« ca+emploi@example.org » is another address.
 
 The response's `follow_up_token` is shown only once: it opens this application (read,
 withdraw) and nothing else. Signed-in candidates (`cnd_…` token) get the application linked
@@ -113,7 +118,7 @@ async def apply(
     day: Today,
     first_name: Annotated[Line, Form(max_length=100)],
     last_name: Annotated[Line, Form(max_length=100)],
-    email: Annotated[EmailAddress, Form()],
+    email: Annotated[CanonicalEmailAddress, Form()],
     consent: Annotated[bool, Form(description="Must be true.")],
     cv: Annotated[
         Document,

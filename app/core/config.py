@@ -119,6 +119,46 @@ class Settings(BaseSettings):
         default="6000/minute",
         description="Any request, per client address; empty turns it off (benchmarks).",
     )
+    rate_limit_sign_in_account: str = Field(
+        default="10/minute",
+        description="Sign-ins and sign-ups per account (the e-mail address, from any client "
+        "address), counted before the password is hashed; empty turns it off.",
+    )
+    password_hash_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Passwords hashed at once per process (Argon2: 64 MiB and tens of "
+        "milliseconds each).",
+    )
+    password_hash_queue: int = Field(
+        default=16,
+        ge=0,
+        le=10_000,
+        description="Sign-ins and sign-ups that may wait for a hashing thread; beyond them, "
+        "503 with Retry-After at once.",
+    )
+    password_min_strength: int = Field(
+        default=3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn score (0 to 4) of a new password; weaker ones get 422.",
+    )
+    sign_in_lockout_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins in a row after which an account is locked for a while.",
+    )
+    sign_in_lockout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="First lock of an account; each further failure doubles it.",
+    )
+    sign_in_lockout_max_seconds: int = Field(
+        default=900,
+        ge=1,
+        description="Longest lock of an account: after it, the right password always works.",
+    )
     idempotency_hours: int = Field(
         default=24, ge=1, description="How long Idempotency-Key responses are kept."
     )
