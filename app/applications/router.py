@@ -351,17 +351,30 @@ async def erase_application(
     operation_id="exportOfferApplicationsCsv",
     summary="Export an offer's applications as CSV",
     response_class=Response,
+    description="One row per application. `dialect=standard` (the default) separates by `,`; "
+    "`dialect=excel-fr` separates by `;` and writes booleans (`keep_for_future_offers`, "
+    "`erased`) as `oui`/`non`, as a spreadsheet set to French opens it with a double-click. "
+    "Both are UTF-8 with a byte-order mark, quote a field holding the separator, a quote or "
+    "a line break, and prefix with `'` a cell a spreadsheet would run as a formula.",
     responses={
-        200: {"description": "UTF-8 CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        200: {
+            "description": "UTF-8 CSV, with a byte-order mark.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
         **problem_responses(401, 403, 404, 422),
     },
+    dependencies=[STRICT_QUERY],
 )
 async def export_csv(
     session: SessionDep,
     principal: Recruiter,
     offer_id: Annotated[uuid.UUID, Path(description="The offer's id.")],
+    dialect: Annotated[
+        export.CsvDialect,
+        Query(description="`standard` (`,`, `True`/`False`) or `excel-fr` (`;`, `oui`/`non`)."),
+    ] = export.CsvDialect.standard,
 ) -> Response:
-    body, organisation_id = await export.offer_csv(session, principal, offer_id)
+    body, organisation_id = await export.offer_csv(session, principal, offer_id, dialect)
     await service.audit(session, principal, "applications.export", organisation_id=organisation_id)
     return Response(
         body,
