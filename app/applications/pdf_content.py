@@ -17,7 +17,14 @@ from typing import BinaryIO
 
 from pypdf import Configuration, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    TextStringObject,
+)
 
 from app.applications.rejection import DocumentRejected
 
@@ -143,12 +150,29 @@ def _check_dictionary(node: DictionaryObject) -> None:
     action = _name(node, "/S")
     if action in _ACTIONS:
         raise DocumentRejected(422, _ACTIONS[action])
+    if action == "/URI":
+        _check_uri(node)
     message = _TYPES.get(_name(node, "/Type") or "")
     if message:
         raise DocumentRejected(422, message)
     message = _SUBTYPES.get(_name(node, "/Subtype") or "")
     if message:
         raise DocumentRejected(422, message)
+
+
+def _check_uri(node: DictionaryObject) -> None:
+    """A link is what CVs are made of (a portfolio, a profile); a link that is a script or
+    a path on the recruiter's machine or network is not."""
+    value = dict.get(node, "/URI")
+    if isinstance(value, IndirectObject):
+        value = value.get_object()
+    if isinstance(value, TextStringObject | ByteStringObject):
+        uri = value.original_bytes if isinstance(value, TextStringObject) else bytes(value)
+        scheme = uri.strip().split(b":", 1)[0].lower() if b":" in uri else b""
+        if scheme in (b"javascript", b"vbscript"):
+            raise DocumentRejected(422, JAVASCRIPT)
+        if scheme == b"file" or uri.strip().startswith(b"\\\\"):
+            raise DocumentRejected(422, LAUNCH)
 
 
 def _present(node: DictionaryObject, keys: dict[str, str]) -> Iterator[str]:

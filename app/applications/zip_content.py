@@ -1,6 +1,7 @@
 """What a DOCX or ODT carries besides text: macros, embedded programs, archives inside the
-archive, entry names that escape the folder they are extracted to, and bytes around the
-archive that another kind of reader would take for a file of its own.
+archive, entry names that escape the folder they are extracted to, targets outside the
+document that Word fetches on opening, and bytes around the archive that another kind of
+reader would take for a file of its own.
 
 Entries are judged by their first bytes (read through zipfile, which inflates no more than
 asked), by their names, and, for DOCX, by the content types Word uses to decide what a part
@@ -11,7 +12,7 @@ import os
 import re
 import struct
 import zipfile
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
@@ -28,10 +29,12 @@ POLYGLOT = (
     "or is also readable as a PDF"
 )
 UNREADABLE_TYPES = "corrupt document: its content types cannot be read"
+EXTERNAL = "the document loads content from outside itself (a remote template, object or image)"
+UNREADABLE_RELATIONSHIPS = "corrupt document: its relationships cannot be read"
 
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _CONTENT_TYPES = "[Content_Types].xml"
-_MAX_CONTENT_TYPES_BYTES = 1024 * 1024
+_MAX_XML_BYTES = 1024 * 1024
 # tar's "ustar" magic sits at offset 257, the furthest any signature below needs.
 _HEAD_BYTES = 262
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -82,6 +85,9 @@ def check_archive(file: BinaryIO, archive: zipfile.ZipFile, content_type: str) -
         _check_name(entry.filename.lower())
     if content_type == _DOCX:
         _check_content_types(archive)
+        for entry in entries:
+            if entry.filename.lower().endswith(".rels"):
+                _check_relationships(archive, entry)
     for entry in entries:
         if not entry.is_dir():
             _check_head(_head(archive, entry))
@@ -130,22 +136,37 @@ def _check_name(name: str) -> None:
 
 
 def _check_content_types(archive: zipfile.ZipFile) -> None:
-    entry = archive.getinfo(_CONTENT_TYPES)
-    if entry.file_size > _MAX_CONTENT_TYPES_BYTES:
-        raise DocumentRejected(422, UNREADABLE_TYPES)
-    with archive.open(entry) as stream:
-        data = stream.read(_MAX_CONTENT_TYPES_BYTES + 1)
-    try:
-        # OPC forbids DTDs, so defusedxml's refusal of entities and DTDs costs no real file.
-        types = fromstring(data)
-    except (ParseError, DefusedXmlException):
-        raise DocumentRejected(422, UNREADABLE_TYPES) from None
+    types = _parse(archive, archive.getinfo(_CONTENT_TYPES), UNREADABLE_TYPES)
     for element in types.iter():
         declared = element.get("ContentType", "").lower()
         if any(kind in declared for kind in _MACRO_TYPES):
             raise DocumentRejected(422, MACROS)
         if any(kind in declared for kind in _OBJECT_TYPES):
             raise DocumentRejected(422, OBJECTS)
+
+
+def _check_relationships(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
+    """Word fetches an external target when the document opens: a template (which may bring
+    macros), an OLE object, a frame, an image (which leaks the reader's address, and on
+    Windows its NTLM hash for a \\\\host path). Only links wait for a click."""
+    root = _parse(archive, entry, UNREADABLE_RELATIONSHIPS)
+    for element in root.iter():
+        if element.get("TargetMode", "").lower() != "external":
+            continue
+        if not element.get("Type", "").endswith("/hyperlink"):
+            raise DocumentRejected(422, EXTERNAL)
+
+
+def _parse(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, unreadable: str) -> Any:
+    if entry.file_size > _MAX_XML_BYTES:
+        raise DocumentRejected(422, unreadable)
+    with archive.open(entry) as stream:
+        data = stream.read(_MAX_XML_BYTES + 1)
+    try:
+        # OPC forbids DTDs, so defusedxml's refusal of entities and DTDs costs no real file.
+        return fromstring(data)
+    except (ParseError, DefusedXmlException):
+        raise DocumentRejected(422, unreadable) from None
 
 
 def _head(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:

