@@ -13,6 +13,7 @@ import re
 import struct
 import zipfile
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
@@ -148,13 +149,29 @@ def _check_content_types(archive: zipfile.ZipFile) -> None:
 def _check_relationships(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
     """Word fetches an external target when the document opens: a template (which may bring
     macros), an OLE object, a frame, an image (which leaks the reader's address, and on
-    Windows its NTLM hash for a \\\\host path). Only links wait for a click."""
+    Windows its NTLM hash for a \\\\host path). Links wait for a click, and a path on the
+    author's own disk (a CV made from an Office template names the template there) reaches
+    nothing on the recruiter's machine."""
     root = _parse(archive, entry, UNREADABLE_RELATIONSHIPS)
     for element in root.iter():
         if element.get("TargetMode", "").lower() != "external":
             continue
-        if not element.get("Type", "").endswith("/hyperlink"):
+        if element.get("Type", "").endswith("/hyperlink"):
+            continue
+        if _remote(element.get("Target", "")):
             raise DocumentRejected(422, EXTERNAL)
+
+
+def _remote(target: str) -> bool:
+    path = target.strip().replace("\\", "/")
+    if path.startswith("//"):
+        return True
+    parts = urlsplit(path)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return parts.netloc.lower() not in ("", "localhost") or parts.path.startswith("//")
+    # No scheme: a relative path; one letter: a drive ("C:/Users/...").
+    return len(scheme) > 1
 
 
 def _parse(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, unreadable: str) -> Any:

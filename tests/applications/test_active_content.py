@@ -42,6 +42,7 @@ def rejection(data: bytes) -> DocumentRejected:
         pytest.param(odt(), ODT, id="odt"),
         pytest.param(hostile.docx_with_entry_named("word/media/image1.png"), DOCX, id="image"),
         pytest.param(hostile.docx_with_a_web_link(), DOCX, id="docx-with-a-web-link"),
+        pytest.param(hostile.docx_from_an_office_template(), DOCX, id="docx-office-template"),
         pytest.param(hostile.pdf_link_to(b"https://example.org/cv"), PDF, id="pdf-web-link"),
         pytest.param(hostile.pdf_link_to(b"mailto:camille@example.org"), PDF, id="pdf-mailto"),
     ],
@@ -212,6 +213,10 @@ def test_the_walk_stops_at_its_node_limit() -> None:
         (hostile.docx_with_program, "the document contains a program"),
         (
             hostile.docx_with_remote_template,
+            "the document loads content from outside itself (a remote template, object or image)",
+        ),
+        (
+            hostile.docx_with_template_on_a_share,
             "the document loads content from outside itself (a remote template, object or image)",
         ),
         (
