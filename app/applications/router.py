@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
 from pydantic import WithJsonSchema
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from app.applications import export, files, intake, service
@@ -78,6 +79,12 @@ content, never by its name or declared type. Empty files are refused (422), othe
 (415), files over the limit (413), and DOCX or ODT files that unpack to more than 50 MB
 (`VOCATION_MAX_UNPACKED_DOCUMENT_BYTES`) or look like zip bombs (422).
 
+Active content is refused with 422, the reason in `errors[]` on the field: the type's
+signature must start the file (415 otherwise); a PDF must not be encrypted nor hold
+JavaScript, actions that open other files or programs, embedded files, rich media or an XFA
+form; a DOCX or ODT must not hold macros, ActiveX or OLE objects, other archives or
+programs, nor entry names that leave their folder.
+
 `consent` must be `true`: the candidate accepts the processing of this data for this
 recruitment; its time is recorded. With `keep_for_future_offers`, the data is kept two
 years after the candidate's last action; otherwise three months after the offer's process
@@ -145,7 +152,9 @@ async def apply(
     uploads = [(DocumentKind.cv, cv)]
     if cover_letter is not None and (cover_letter.filename or cover_letter.size):
         uploads.append((DocumentKind.cover_letter, cover_letter))
-    checked = files.check_files(
+    # Reading a PDF's structure takes milliseconds to a few seconds: off the event loop.
+    checked = await run_in_threadpool(
+        files.check_files,
         uploads,
         max_bytes=settings.max_document_bytes,
         max_unpacked=settings.max_unpacked_document_bytes,
@@ -347,17 +356,30 @@ async def erase_application(
     operation_id="exportOfferApplicationsCsv",
     summary="Export an offer's applications as CSV",
     response_class=Response,
+    description="One row per application. `dialect=standard` (the default) separates by `,`; "
+    "`dialect=excel-fr` separates by `;` and writes booleans (`keep_for_future_offers`, "
+    "`erased`) as `oui`/`non`, as a spreadsheet set to French opens it with a double-click. "
+    "Both are UTF-8 with a byte-order mark, quote a field holding the separator, a quote or "
+    "a line break, and prefix with `'` a cell a spreadsheet would run as a formula.",
     responses={
-        200: {"description": "UTF-8 CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        200: {
+            "description": "UTF-8 CSV, with a byte-order mark.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
         **problem_responses(401, 403, 404, 422),
     },
+    dependencies=[STRICT_QUERY],
 )
 async def export_csv(
     session: SessionDep,
     principal: Recruiter,
     offer_id: Annotated[uuid.UUID, Path(description="The offer's id.")],
+    dialect: Annotated[
+        export.CsvDialect,
+        Query(description="`standard` (`,`, `True`/`False`) or `excel-fr` (`;`, `oui`/`non`)."),
+    ] = export.CsvDialect.standard,
 ) -> Response:
-    body, organisation_id = await export.offer_csv(session, principal, offer_id)
+    body, organisation_id = await export.offer_csv(session, principal, offer_id, dialect)
     await service.audit(session, principal, "applications.export", organisation_id=organisation_id)
     return Response(
         body,
