@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import v1
 from app.applications import follow_up
@@ -134,6 +135,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RateLimit, rules=rate_rules(settings), storage_url=settings.rate_limit_storage_url
     )
     app.add_middleware(SplitCORS, write_origins=settings.cors_write_origins)
+    # Outermost, so that the rate limit and the access log see the client's address; it
+    # believes X-Forwarded-For only from the listed proxies (uvicorn's own would believe
+    # 127.0.0.1, which `vocation serve` turns off).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     _document_problems(app)
     return app
 
