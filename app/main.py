@@ -60,6 +60,10 @@ keys are bound to one organisation and write only its offers; partner keys read.
 | sign-ins and sign-ups per client address | 10 a minute | `VOCATION_RATE_LIMIT_SIGN_IN` | 429 |
 | applications per client address | 20 a minute | `VOCATION_RATE_LIMIT_APPLY` | 429 |
 | any request per client address | 6,000 a minute | `VOCATION_RATE_LIMIT_DEFAULT` | 429 |
+| request line and headers | 32 KiB | `VOCATION_MAX_HEADER_BYTES` | 431 |
+| headers in one request | 100 | `VOCATION_MAX_HEADER_COUNT` | 431 |
+| time to send the request line and headers | 10 s | `VOCATION_HEADER_TIMEOUT_SECONDS` | 408 |
+| pause while sending a body | 30 s | `VOCATION_BODY_TIMEOUT_SECONDS` | 408 |
 | one-line texts (title, name, city…) | 200 characters | — | 422 |
 | markdown texts (description, missions, profile) | 20,000 characters | — | 422 |
 """

@@ -194,8 +194,9 @@ class VocationProtocol(HttpToolsProtocol):
         if self.phase != BODY:
             return
         now = self.loop.time()
-        if self.flow.read_paused:
-            # The app has not read what came yet: the wait is not the client's.
+        if self.flow.read_paused or self.cycle.waiting_for_100_continue:
+            # The app has not read what came yet, or not yet asked for the body that the
+            # client holds back until then: the wait is not the client's.
             self.body_started = self.body_read_at = now
             self.body_bytes = 0
         deadline = self.body_read_at + self.limits.body_timeout
