@@ -28,6 +28,7 @@ IDLE, HEADERS, BODY, REFUSED = range(4)
 # After a refusal, how long what the client still sends is read and dropped before closing:
 # closing with unread data would reset the connection, and the client might lose the answer.
 LINGER_SECONDS = 2.0
+WORKER_HEALTHCHECK_SECONDS = 60
 # Counted for each header beside its name and value: ": " and CRLF.
 HEADER_OVERHEAD = 4
 
@@ -282,4 +283,8 @@ def serve(host: str, port: int, workers: int, settings: Settings | None = None) 
         # uvicorn's own would believe 127.0.0.1 by default.
         proxy_headers=False,
         forwarded_allow_ips=settings.trusted_proxies,
+        # A worker answers the supervisor's first ping only once its new interpreter has
+        # imported the `vocation` command; on a busy machine that is more than uvicorn's
+        # 5 s, and the worker would be killed and started again without end.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )

@@ -92,8 +92,10 @@ def test_a_ten_megabyte_header_is_refused_with_431(server: ServerProcess) -> Non
     before = server.rss_kib()
     with _connect(server) as sock:
         big = _request(b"X-Big: " + b"a" * (10 * MIB) + b"\r\n")
+        # The first bytes at once, so that the header timeout plays no part.
+        sock.sendall(big[:65536])
         sender = _send_in_background(
-            sock, (big[start : start + MIB] for start in range(0, len(big), MIB))
+            sock, (big[start : start + MIB] for start in range(65536, len(big), MIB))
         )
         response, closed = _read_until_closed(sock, within=10)
         sender.join(timeout=10)
@@ -106,7 +108,8 @@ def test_a_ten_megabyte_header_is_refused_with_431(server: ServerProcess) -> Non
 def test_a_hundred_thousand_headers_are_refused_with_431(server: ServerProcess) -> None:
     with _connect(server) as sock:
         many = _request(*(b"X-H%d: v\r\n" % number for number in range(100_000)))
-        _send_in_background(sock, iter([many]))
+        sock.sendall(many[:65536])
+        _send_in_background(sock, iter([many[65536:]]))
         response, closed = _read_until_closed(sock, within=10)
 
     assert _status(response) == 431
@@ -131,11 +134,14 @@ def test_more_headers_than_the_setting_are_refused_even_when_small(
 
 def test_a_header_that_never_ends_does_not_grow_the_server(server: ServerProcess) -> None:
     before = server.rss_kib()
-    sockets = [_connect(server) for _ in range(3)]
+    sockets: list[socket.socket] = []
     try:
-        for sock in sockets:
-            endless = (b"a" * MIB for _ in range(100))
-            _send_in_background(sock, iter([b"GET / HTTP/1.1\r\nX-Endless: ", *endless]))
+        for _ in range(3):
+            sock = _connect(server)
+            sockets.append(sock)
+            # The first bytes at once, so that the header timeout plays no part.
+            sock.sendall(b"GET / HTTP/1.1\r\nX-Endless: " + b"a" * 65536)
+            _send_in_background(sock, (b"a" * MIB for _ in range(100)))
         results = [_read_until_closed(sock, within=20) for sock in sockets]
         grown = server.rss_kib() - before
     finally:
