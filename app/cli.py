@@ -53,6 +53,27 @@ def migrate() -> None:
 
 
 @cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            envvar="WEB_CONCURRENCY",
+            help="Worker processes (or set WEB_CONCURRENCY); one per core by default.",
+        ),
+    ] = None,
+) -> None:
+    """Serve the API, with the header and body bounds of the settings. Run `vocation
+    migrate` once before, not from every replica."""
+    from app.server import default_workers
+    from app.server import serve as run_server
+
+    run_server(host, port, workers or default_workers())
+
+
+@cli.command()
 def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when organisations exist.")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import v1
 from app.applications import follow_up, orphans
@@ -67,6 +68,10 @@ keys are bound to one organisation and write only its offers; partner keys read.
 | passwords hashing, and waiting | 2 and 16 | `…_PASSWORD_HASH_THREADS`, `…_QUEUE` | 503 |
 | applications per client address | 20 a minute | `VOCATION_RATE_LIMIT_APPLY` | 429 |
 | any request per client address | 6,000 a minute | `VOCATION_RATE_LIMIT_DEFAULT` | 429 |
+| request line and headers | 32 KiB | `VOCATION_MAX_HEADER_BYTES` | 431 |
+| headers in one request | 100 | `VOCATION_MAX_HEADER_COUNT` | 431 |
+| time to send the request line and headers | 10 s | `VOCATION_HEADER_TIMEOUT_SECONDS` | 408 |
+| pause while sending a body | 30 s | `VOCATION_BODY_TIMEOUT_SECONDS` | 408 |
 | one-line texts (title, name, city…) | 200 characters | — | 422 |
 | markdown texts (description, missions, profile) | 20,000 characters | — | 422 |
 """
@@ -155,6 +160,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RateLimit, rules=rate_rules(settings), storage_url=settings.rate_limit_storage_url
     )
     app.add_middleware(SplitCORS, write_origins=settings.cors_write_origins)
+    # Outermost, so that the rate limit and the access log see the client's address; it
+    # believes X-Forwarded-For only from the listed proxies (uvicorn's own would believe
+    # 127.0.0.1, which `vocation serve` turns off).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     _document_problems(app)
     return app
 

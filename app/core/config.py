@@ -1,10 +1,13 @@
 """Every setting of the service, read from the environment with the ``VOCATION_`` prefix."""
 
+import ipaddress
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -169,6 +172,60 @@ class Settings(BaseSettings):
         "(left by a crash during an upload) is deleted, by `vocation purge` and at start-up. "
         "Far longer than any upload, so that one under way is never touched.",
     )
+    # NoDecode: operators write "10.0.0.0/8,192.168.1.7" as for uvicorn's FORWARDED_ALLOW_IPS;
+    # a JSON list is read too.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty believes no one.",
+    )
+    max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        description="Largest request line and headers together (431 above).",
+    )
+    max_header_count: int = Field(
+        default=100, ge=10, description="Most headers in one request (431 above)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Time allowed to send the request line and headers, from the first byte "
+        "(or from the connection for its first request); 408 and the connection closed after.",
+    )
+    body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="Longest pause while a request body is sent; 408 and the connection closed "
+        "after.",
+    )
+    body_min_bytes_per_second: int = Field(
+        default=1024,
+        ge=0,
+        description="Slowest average rate of a request body once body_timeout_seconds have "
+        "passed; slower ends the connection (0: no minimum rate).",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        # uvicorn takes a misspelt address for a host name that never matches: say so here.
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
 
 @lru_cache
