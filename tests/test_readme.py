@@ -62,7 +62,15 @@ def demo_server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[s
     }
     _vocation("demo", "--if-empty", env=env)
     server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+        # As `make run` starts it.
+        [
+            str(Path(sys.executable).parent / "vocation"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
