@@ -22,12 +22,15 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.docs import install_docs
 from app.core.errors import FieldError, Problem, install_error_handlers, problem_responses
+from app.core.hosts import ANY_HOST_PATHS, AllowedHosts
 from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
 from app.core.openapi import complete
 from app.core.rate_limit import RateLimit, Rule, rule
+from app.core.security_headers import SecurityHeaders
 from app.core.storage import storage_from_settings
 from app.core.types import utcnow
+from app.core.urls import slash_redirects
 from app.offers import lifetime
 from app.offers.bulk.checks import shared_pool
 from app.offers.expiry import ExpiryWorker
@@ -160,12 +163,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RateLimit, rules=rate_rules(settings), storage_url=settings.rate_limit_storage_url
     )
     app.add_middleware(SplitCORS, write_origins=settings.cors_write_origins)
+    app.add_middleware(AllowedHosts, allowed_hosts=settings.answered_hosts())
     # Outermost, so that the rate limit and the access log see the client's address; it
     # believes X-Forwarded-For only from the listed proxies (uvicorn's own would believe
     # 127.0.0.1, which `vocation serve` turns off).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    _harden(app, settings)
     _document_problems(app)
     return app
+
+
+def _harden(app: FastAPI, settings: Settings) -> None:
+    """Starlette's own slash redirect reads the Host header; ours writes the public base.
+    The security headers wrap Starlette's error middleware too, so that a 500 has them."""
+    app.router.redirect_slashes = False
+    app.router.default = slash_redirects(app.router)
+    build = app.build_middleware_stack
+
+    def hardened_stack() -> Any:
+        return SecurityHeaders(build(), public_base_url=settings.public_base_url)
+
+    app.build_middleware_stack = hardened_stack  # type: ignore[method-assign]
 
 
 def rate_rules(settings: Settings) -> list[Rule]:
@@ -195,11 +213,14 @@ def _document_problems(app: FastAPI) -> None:
         problem = Problem.model_json_schema(ref_template=template)
         problem.pop("$defs", None)
         schemas["Problem"] = problem
-        # The per-address limit applies to every route.
+        # The per-address limit applies to every route, the host check to all but probes.
         too_many = problem_responses(429)[429]
-        for item in schema["paths"].values():
+        misdirected = problem_responses(421)[421]
+        for path, item in schema["paths"].items():
             for operation in item.values():
                 operation["responses"].setdefault("429", too_many)
+                if path not in ANY_HOST_PATHS:
+                    operation["responses"].setdefault("421", misdirected)
         complete(schema)
         app.openapi_schema = schema
         return schema

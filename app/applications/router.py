@@ -205,7 +205,7 @@ async def list_applications(
         limit=limit,
         cursor=cursor,
     )
-    link = next_link(request.url, page.next_cursor, request.app.state.settings.public_base_url)
+    link = next_link(request, page.next_cursor)
     return private_json(page, headers={"Link": link} if link else None)
 
 

@@ -5,8 +5,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -21,7 +22,16 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     public_base_url: str = Field(
-        default="", description="Absolute base URL used in Link headers; empty uses the request's."
+        default="",
+        description="Absolute base URL (scheme, host, and any path prefix) used in every link "
+        "the service writes: Link and Location headers, feeds, JSON-LD, redirects. Empty uses "
+        "the request's, from an allowed host only. An https URL also turns HSTS on.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Host names answered (421 for any other); `*.example.org` matches its "
+        "subdomains. The host of public_base_url is always answered; /healthz and /readyz "
+        "answer any host, for probes that call an address.",
     )
     page_size_default: int = Field(default=20, ge=1, le=1000)
     page_size_max: int = Field(default=100, ge=1, le=1000)
@@ -226,6 +236,27 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
+
+    @model_validator(mode="after")
+    def _no_reflected_host(self) -> "Settings":
+        # Any host, and links made from the request: a forged Host would be echoed into
+        # cached links. With a public base URL, links never read the Host.
+        for pattern in self.allowed_hosts:
+            if "*" in pattern[1:] or (pattern.startswith("*") and pattern[:2] not in {"*", "*."}):
+                raise ValueError(f"allowed_hosts: {pattern!r} is not a host nor *.domain")
+        if "*" in self.allowed_hosts and not self.public_base_url:
+            raise ValueError(
+                'allowed_hosts ["*"] needs public_base_url: links would echo any Host header'
+            )
+        return self
+
+    def answered_hosts(self) -> list[str]:
+        """The allowed hosts and the public base URL's, as the host check matches them."""
+        hosts = list(self.allowed_hosts)
+        public = urlsplit(self.public_base_url).hostname if self.public_base_url else None
+        if public:
+            hosts.append(f"[{public}]" if ":" in public else public)
+        return hosts
 
 
 @lru_cache

@@ -304,6 +304,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "`If-Match` does not match the current representation.",
         413: "The request body is larger than the documented limit.",
         415: "The uploaded file is not of an accepted type.",
+        421: "The Host is not one this server answers for (`VOCATION_ALLOWED_HOSTS`).",
         422: "The request is not valid; `errors` names each field.",
         429: "Too many requests; see `Retry-After`.",
         503: "Temporarily unavailable; see `Retry-After`.",
