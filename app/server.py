@@ -13,13 +13,16 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any
 
 import httptools
+import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.core.config import Settings, get_settings
+from app.core.errors import problem_type
 
 log = logging.getLogger("uvicorn.error")
 
@@ -231,13 +234,23 @@ class VocationProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if answer:
-            body = reason.encode("ascii")
+            # The app never sees this request, so the answer is written here in the app's
+            # own shape: a problem with our URN, and the headers every answer carries.
+            body = orjson.dumps(
+                {
+                    "type": problem_type(status),
+                    "title": HTTPStatus(status).phrase,
+                    "status": status,
+                    "detail": reason,
+                }
+            )
             content = [STATUS_LINE[status]]
             for name, value in self.server_state.default_headers:
                 content.extend([name, b": ", value, b"\r\n"])
             content.extend(
                 [
-                    b"content-type: text/plain; charset=utf-8\r\n",
+                    b"content-type: application/problem+json\r\n",
+                    b"x-content-type-options: nosniff\r\n",
                     b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
                     b"connection: close\r\n\r\n",
                     body,

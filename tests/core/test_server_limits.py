@@ -2,6 +2,7 @@
 and the Dockerfile start: header size and count (431), the time to send the headers and
 the body (408, then the connection is closed), and the server's memory meanwhile."""
 
+import json
 import socket
 import threading
 import time
@@ -123,7 +124,13 @@ def test_more_headers_than_the_setting_are_refused_even_when_small(
         sock.sendall(_request(*(b"X-H%d: v\r\n" % number for number in range(60))))
         response, closed = _read_until_closed(sock, within=10)
     assert _status(response) == 431
-    assert b"More than 50 request headers" in response
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b"x-content-type-options: nosniff" in head.lower()
+    problem = json.loads(body)
+    assert problem["type"] == "urn:vocation:problem:request-header-fields-too-large"
+    assert problem["status"] == 431
+    assert "More than 50 request headers" in problem["detail"]
     assert closed
 
     with _connect(server) as sock:
