@@ -146,7 +146,15 @@ def push(
         str, typer.Option(help="atomic: each chunk all or nothing; partial: valid rows.")
     ] = "atomic",
     chunk_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per request.")] = 1000,
-    retries: Annotated[int, typer.Option(min=0, max=20, help="Tries again per chunk.")] = 5,
+    retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=20,
+            help="Tries again per chunk after a network error or a 5xx (or a 409/429 with "
+            "Retry-After); a 4xx stops at once.",
+        ),
+    ] = 5,
     template: Annotated[
         str | None, typer.Option(help="Print the header of a file to fill (`csv`), and stop.")
     ] = None,

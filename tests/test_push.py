@@ -4,8 +4,10 @@ import csv
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -285,3 +287,83 @@ async def test_push_reads_the_csv_as_strictly_as_the_server_and_names_file_rows(
     assert "Row 1 is over 1 MiB" in chunked.stderr
     # The NDJSON's first chunk went through: NSP-001 created, NSP-002 updated.
     assert await counts(session, organisation) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("api", "said"),
+    [
+        ("127.0.0.1:8000", "http://"),
+        ("api.example.org", "http://"),
+        ("http://127.0.0.1:8000/v1", "without /v1"),
+        ("https://api.example.org/v1/", "without /v1"),
+    ],
+)
+def test_push_refuses_a_url_without_scheme_or_with_v1_at_once(
+    tmp_path: Path, api: str, said: str
+) -> None:
+    path = write_csv(tmp_path / "offres.csv", [offer_row(1)])
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["push", str(path), "--api", api, "--key", "voc_x"])
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 0.5
+    assert result.exit_code == 3, result.output
+    assert said in result.stderr
+    assert "sending again" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@contextmanager
+def answering(status: int, body: bytes = b'{"detail": "Nope."}') -> Iterator[tuple[str, list[str]]]:
+    """A tiny HTTP server answering every request with ``status``; yields its URL and the
+    paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            asked.append(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+def test_push_does_not_retry_a_client_error(tmp_path: Path, status: int) -> None:
+    path = write_csv(tmp_path / "offres.csv", [offer_row(1)])
+    with answering(status) as (url, asked):
+        result = CliRunner().invoke(
+            cli, ["push", str(path), "--api", url, "--key", "voc_x", "--retries", "3"]
+        )
+    assert result.exit_code == 3, result.output
+    assert len(asked) == 1
+    assert f"answered {status}" in result.stderr
+    assert "sending again" not in result.stderr
+
+
+@pytest.mark.parametrize(("retries", "tries"), [(0, "1 try"), (2, "3 tries")])
+def test_push_retries_a_server_error_and_counts_its_tries(
+    tmp_path: Path, retries: int, tries: str
+) -> None:
+    path = write_csv(tmp_path / "offres.csv", [offer_row(1)])
+    with answering(500) as (url, asked):
+        result = CliRunner().invoke(
+            cli, ["push", str(path), "--api", url, "--key", "voc_x", "--retries", str(retries)]
+        )
+    assert result.exit_code == 3, result.output
+    assert len(asked) == retries + 1
+    assert asked[0].startswith("/v1/offers/bulk?")
+    assert f"gave up after {tries}" in result.stderr
