@@ -143,7 +143,11 @@ def push(
         ),
     ] = False,
     mode: Annotated[
-        str, typer.Option(help="atomic: each chunk all or nothing; partial: valid rows.")
+        str,
+        typer.Option(
+            help="atomic: each chunk (--chunk-size rows) is written whole or not at all; "
+            "partial: the valid rows are written."
+        ),
     ] = "atomic",
     chunk_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per request.")] = 1000,
     retries: Annotated[
@@ -196,8 +200,13 @@ def push(
         raise typer.Exit(3) from None
     title = "dry run: nothing written" if dry_run else "written"
     typer.echo(f"{title}\n")
-    for name in ("created", "updated", "unchanged", "closed", "failed"):
-        typer.echo(f"  {name:<10} {getattr(totals, name):>7,}")
+    for name in ("created", "updated", "unchanged", "closed", "failed", "held back"):
+        typer.echo(f"  {name:<10} {getattr(totals, name.replace(' ', '_')):>7,}")
+    if totals.held_back_rows:
+        typer.echo(
+            "\nheld back (valid rows of a chunk refused whole, mode atomic): rows "
+            + pushing.row_ranges(totals.held_back_rows)
+        )
     if totals.errors:
         typer.echo("\nfailed rows:")
         for failure in totals.errors:

@@ -132,13 +132,39 @@ class Totals:
     closed: int = 0
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Valid rows not written because their chunk was refused whole (mode=atomic), by
+    # their row in the file.
+    held_back_rows: list[int] = field(default_factory=list)
 
-    def add(self, report: dict[str, Any], first_row: int) -> None:
+    @property
+    def held_back(self) -> int:
+        return len(self.held_back_rows)
+
+    def add(self, report: dict[str, Any], chunk: Chunk) -> None:
         for name in ("created", "updated", "unchanged", "closed", "failed"):
             setattr(self, name, getattr(self, name) + int(report.get(name, 0)))
+        failed_rows = set()
         for error in report.get("errors", []):
             # The server counts rows within the chunk; the recruiter reads the file.
-            self.errors.append({**error, "row": error["row"] + first_row - 1})
+            row = error["row"] + chunk.first_row - 1
+            failed_rows.add(row)
+            self.errors.append({**error, "row": row})
+        if report.get("mode") == "atomic" and report.get("failed"):
+            # The server refused the chunk whole (or, in a dry run, would): its valid
+            # rows are not written either.
+            rows = range(chunk.first_row, chunk.first_row + chunk.rows)
+            self.held_back_rows.extend(row for row in rows if row not in failed_rows)
+
+
+def row_ranges(rows: list[int]) -> str:
+    """`3, 5–9, 12`: file rows, runs shortened."""
+    runs: list[list[int]] = []
+    for row in sorted(rows):
+        if runs and row == runs[-1][1] + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    return ", ".join(str(first) if first == last else f"{first}–{last}" for first, last in runs)
 
 
 def _retryable(response: httpx.Response) -> bool:
@@ -302,7 +328,7 @@ def push(
                 retries=retries,
                 say=say,
             )
-            totals.add(report, part.first_row)
+            totals.add(report, part)
             sent += part.rows
             progress(sent, total, totals)
     return totals

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import socket
 import threading
 import time
@@ -367,3 +368,69 @@ def test_push_retries_a_server_error_and_counts_its_tries(
     assert len(asked) == retries + 1
     assert asked[0].startswith("/v1/offers/bulk?")
     assert f"gave up after {tries}" in result.stderr
+
+
+def _summary(output: str) -> dict[str, int]:
+    """The summary's counts: its lines `  <name>  <number>`."""
+    found = (re.fullmatch(r"  ([a-z][a-z ]*?) +([\d,]+)", line) for line in output.splitlines())
+    return {match[1]: int(match[2].replace(",", "")) for match in found if match}
+
+
+async def test_push_atomic_reports_the_valid_rows_held_back_with_their_chunk(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    rows = [offer_row(number) for number in range(1, 8)]
+    rows[3]["contract_type"] = "cdx"  # row 4: its chunk is rows 3–4
+    rows[5]["contract_type"] = "cdx"  # row 6: its chunk is rows 5–6
+    path = write_csv(tmp_path / "offres.csv", rows)
+
+    with serve(create_app(settings)) as base_url:
+        result = CliRunner().invoke(
+            cli, ["push", str(path), "--api", base_url, "--key", key, "--chunk-size", "2"]
+        )
+
+    assert result.exit_code == 1, result.output
+    assert _summary(result.stdout) == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "closed": 0,
+        "failed": 2,
+        "held back": 2,
+    }
+    assert "held back (valid rows of a chunk refused whole, mode atomic): rows 3, 5" in (
+        result.stdout
+    )
+    assert await counts(session, organisation) == (3, 3)
+
+
+@pytest.mark.parametrize(
+    ("bad", "mode", "code"),
+    [(False, "atomic", 0), (True, "atomic", 1), (True, "partial", 1)],
+    ids=["good", "atomic-bad", "partial-bad"],
+)
+async def test_push_dry_run_reports_what_the_real_run_does(
+    settings: Settings,
+    session: AsyncSession,
+    organisation: Organisation,
+    tmp_path: Path,
+    bad: bool,
+    mode: str,
+    code: int,
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    rows = [offer_row(number) for number in range(1, 6)]
+    if bad:
+        rows[3]["contract_type"] = "cdx"
+    path = write_csv(tmp_path / "offres.csv", rows)
+    command = ["push", str(path), "--key", key, "--mode", mode, "--chunk-size", "2"]
+
+    with serve(create_app(settings)) as base_url:
+        dry = CliRunner().invoke(cli, [*command, "--api", base_url, "--dry-run"])
+        assert await counts(session, organisation) == (0, 0)
+        real = CliRunner().invoke(cli, [*command, "--api", base_url])
+
+    assert (dry.exit_code, real.exit_code) == (code, code), dry.output + real.output
+    assert _summary(dry.stdout) == _summary(real.stdout)
+    assert _summary(real.stdout)["created"] == (await counts(session, organisation))[0]
