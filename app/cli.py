@@ -126,7 +126,9 @@ def demo(
 def push(
     file: Annotated[
         Path | None,
-        typer.Argument(help="A .csv, .ndjson (.jsonl) or .json file of offers.", exists=True),
+        typer.Argument(
+            help="A .csv, .ndjson (.jsonl) or .json file of offers.", exists=True, dir_okay=False
+        ),
     ] = None,
     api: Annotated[
         str, typer.Option(help="The API's base URL.", envvar="VOCATION_API")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.db import create_engine
 from app.core.migrations import head_revision
 
-_ELSEWHERE = "(VOCATION_HOME or VOCATION_DATABASE_URL name another)"
+_ELSEWHERE = "(or set VOCATION_HOME or VOCATION_DATABASE_URL to use another)"
 
 
 class DatabaseNotReady(Exception):
