@@ -1,12 +1,25 @@
-# Production image: migrations, then uvicorn with one worker per core.
+# Production image: `vocation serve`, one worker per core, with the header and body bounds.
+#
+#   docker build -t vocation .
+#   docker volume create vocation-data
+#   docker run --rm -v vocation-data:/srv/vocation/var vocation vocation migrate   # once per release
+#   docker run -d -p 8000:8000 -v vocation-data:/srv/vocation/var vocation
+#
+# Migrations are their own command, run once before the new replicas start: replicas that
+# migrated at start-up would race each other on the schema.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    VOCATION_DATABASE_URL=sqlite:////srv/vocation/var/vocation.db \
-    WEB_CONCURRENCY=2
+    VOCATION_DATABASE_URL=sqlite:////srv/vocation/var/vocation.db
+# Addresses or networks (CIDR, comma-separated) of the reverse proxies whose
+# X-Forwarded-For is believed. Empty believes no one: list your proxy, or every client
+# looks like the proxy to the rate limit and in the log.
+ENV VOCATION_TRUSTED_PROXIES=""
+# WEB_CONCURRENCY (worker processes) is left unset: one per core the container may use.
+# Set it when the container gets a CPU quota (--cpus) smaller than its cores.
 
 WORKDIR /srv/vocation
 COPY pyproject.toml constraints.txt README.md LICENSE ./
@@ -19,6 +32,12 @@ COPY migrations ./migrations
 RUN useradd --system --uid 10001 --home-dir /srv/vocation vocation \
     && mkdir -p var && chown vocation:vocation var
 USER vocation
+# The SQLite database and local uploads; created owned by vocation, so a new named volume
+# is too.
+VOLUME ["/srv/vocation/var"]
 
 EXPOSE 8000
-CMD ["sh", "-c", "vocation migrate && exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers"]
+# curl is not in the slim image; urlopen fails on any status but 2xx and 3xx.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
+CMD ["vocation", "serve", "--host", "0.0.0.0", "--port", "8000"]

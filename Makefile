@@ -3,25 +3,38 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# `make run` needs only the runtime dependencies; a development install holds them too.
+RUNTIME := $(VENV)/.installed-runtime
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# One worker: the in-process rate limits then count every request of the machine.
+WORKERS ?= 1
 
 .PHONY: run test install lint lint-openapi typecheck test-sqlite test-postgres openapi clients clean
 
-$(INSTALLED): pyproject.toml constraints.txt
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "Vocation needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(INSTALLED)
 
+$(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	@touch $(RUNTIME)
+
 install: $(INSTALLED)
 
-run: install
+# Allowed hosts: the names this machine is reached by; the Production section of the
+# README says what to set on a server.
+run: $(if $(wildcard $(INSTALLED)),$(INSTALLED),$(RUNTIME))
 	$(BIN)/vocation migrate
 	$(BIN)/vocation demo --if-empty
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	VOCATION_ALLOWED_HOSTS='["localhost","127.0.0.1"]' \
+		$(BIN)/vocation serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

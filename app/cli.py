@@ -4,7 +4,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -90,12 +90,32 @@ def migrate() -> None:
     """Create the database if needed and apply every migration up to head."""
     url = get_settings().database_url
     try:
-        database_check.make_folder(url)
         asyncio.run(database_check.require_reachable(url))
     except database_check.DatabaseNotReady as error:
         fail(str(error))
     upgrade(url)
     typer.echo("database migrated to head")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            envvar="WEB_CONCURRENCY",
+            help="Worker processes (or set WEB_CONCURRENCY); one per core by default.",
+        ),
+    ] = None,
+) -> None:
+    """Serve the API, with the header and body bounds of the settings. Run `vocation
+    migrate` once before, not from every replica."""
+    from app.server import default_workers
+    from app.server import serve as run_server
+
+    run_server(host, port, workers or default_workers())
 
 
 @cli.command()
@@ -239,7 +259,8 @@ def reindex() -> None:
 
 @cli.command()
 def purge() -> None:
-    """Delete applications past their retention date (rows and files) and expired tokens."""
+    """Delete applications past their retention date (rows and files), expired tokens, and
+    stored documents that a crash left without a row."""
     from app.applications.purge import purge as run_purge
     from app.core.storage import storage_from_settings
     from app.core.types import utcnow
@@ -254,6 +275,7 @@ def purge() -> None:
                 utcnow(),
                 ZoneInfo(settings.timezone),
                 settings.idempotency_hours,
+                orphan_grace=timedelta(minutes=settings.orphan_grace_minutes),
             )
             return report.lines()
 
@@ -363,7 +385,9 @@ def list_keys() -> None:
 def openapi_document() -> str:
     from app.main import create_app
 
-    schema = create_app(get_settings()).openapi()
+    # The spec depends on no database: an in-memory one leaves no file behind.
+    settings = get_settings().model_copy(update={"database_url": "sqlite://"})
+    schema = create_app(settings).openapi()
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 

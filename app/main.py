@@ -1,27 +1,36 @@
 """The application factory."""
 
+import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import v1
-from app.applications import follow_up
+from app.applications import follow_up, orphans
 from app.candidates import tokens as candidate_tokens
+from app.candidates.guard import Guard
 from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.docs import install_docs
 from app.core.errors import FieldError, Problem, install_error_handlers, problem_responses
+from app.core.hosts import ANY_HOST_PATHS, AllowedHosts
 from app.core.middleware import BodySizeLimit, HeadAsGet, SplitCORS
 from app.core.migrations import head_revision
 from app.core.openapi import complete
 from app.core.rate_limit import RateLimit, Rule, rule
+from app.core.security_headers import SecurityHeaders
 from app.core.storage import storage_from_settings
+from app.core.types import utcnow
+from app.core.urls import slash_redirects
 from app.offers import lifetime
 from app.offers.bulk.checks import shared_pool
 from app.offers.expiry import ExpiryWorker
@@ -56,9 +65,16 @@ keys are bound to one organisation and write only its offers; partner keys read.
 | request body | 1 MiB | `VOCATION_MAX_BODY_BYTES` | 413 |
 | each uploaded document (CV, cover letter) | 10 MB | `VOCATION_MAX_DOCUMENT_BYTES` | 413 |
 | unpacked size of a DOCX or ODT | 50 MB | `VOCATION_MAX_UNPACKED_DOCUMENT_BYTES` | 422 |
+| reading a PDF's structure | 1,000,000 objects, 5 s, 16 MiB inflated a stream | — | 422 |
 | sign-ins and sign-ups per client address | 10 a minute | `VOCATION_RATE_LIMIT_SIGN_IN` | 429 |
+| sign-ins and sign-ups per account | 10 a minute | `…_SIGN_IN_ACCOUNT` | 429 |
+| passwords hashing, and waiting | 2 and 16 | `…_PASSWORD_HASH_THREADS`, `…_QUEUE` | 503 |
 | applications per client address | 20 a minute | `VOCATION_RATE_LIMIT_APPLY` | 429 |
 | any request per client address | 6,000 a minute | `VOCATION_RATE_LIMIT_DEFAULT` | 429 |
+| request line and headers | 32 KiB | `VOCATION_MAX_HEADER_BYTES` | 431 |
+| headers in one request | 100 | `VOCATION_MAX_HEADER_COUNT` | 431 |
+| time to send the request line and headers | 10 s | `VOCATION_HEADER_TIMEOUT_SECONDS` | 408 |
+| pause while sending a body | 30 s | `VOCATION_BODY_TIMEOUT_SECONDS` | 408 |
 | one-line texts (title, name, city…) | 200 characters | — | 422 |
 | markdown texts (description, missions, profile) | 20,000 characters | — | 422 |
 """
@@ -86,7 +102,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await check_pool.warm()
         search_worker.start()
         expiry_worker.start()
+        # What a crash left in storage: beside the first requests, not before them.
+        sweeping = asyncio.create_task(
+            orphans.sweep_at_start_up(
+                database,
+                _app.state.storage,
+                utcnow(),
+                timedelta(minutes=settings.orphan_grace_minutes),
+            )
+        )
         yield
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
         await expiry_worker.stop()
         await search_worker.stop()
         await check_pool.stop()
@@ -109,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.check_pool = check_pool
     app.state.migration_head = head_revision()
     app.state.storage = storage_from_settings(settings)
+    app.state.sign_in_guard = Guard.from_settings(settings)
     app.state.token_resolvers = {
         candidate_tokens.ACCESS_PREFIX: candidate_tokens.resolve_access_token,
         follow_up.FOLLOW_UP_PREFIX: follow_up.resolve_follow_up_token,
@@ -134,8 +163,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RateLimit, rules=rate_rules(settings), storage_url=settings.rate_limit_storage_url
     )
     app.add_middleware(SplitCORS, write_origins=settings.cors_write_origins)
+    app.add_middleware(AllowedHosts, allowed_hosts=settings.answered_hosts())
+    # Outermost, so that the rate limit and the access log see the client's address; it
+    # believes X-Forwarded-For only from the listed proxies (uvicorn's own would believe
+    # 127.0.0.1, which `vocation serve` turns off).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    _harden(app, settings)
     _document_problems(app)
     return app
+
+
+def _harden(app: FastAPI, settings: Settings) -> None:
+    """Starlette's own slash redirect reads the Host header; ours writes the public base.
+    The security headers wrap Starlette's error middleware too, so that a 500 has them."""
+    app.router.redirect_slashes = False
+    app.router.default = slash_redirects(app.router)
+    build = app.build_middleware_stack
+
+    def hardened_stack() -> Any:
+        return SecurityHeaders(build(), public_base_url=settings.public_base_url)
+
+    app.build_middleware_stack = hardened_stack  # type: ignore[method-assign]
 
 
 def rate_rules(settings: Settings) -> list[Rule]:
@@ -165,11 +213,14 @@ def _document_problems(app: FastAPI) -> None:
         problem = Problem.model_json_schema(ref_template=template)
         problem.pop("$defs", None)
         schemas["Problem"] = problem
-        # The per-address limit applies to every route.
+        # The per-address limit applies to every route, the host check to all but probes.
         too_many = problem_responses(429)[429]
-        for item in schema["paths"].values():
+        misdirected = problem_responses(421)[421]
+        for path, item in schema["paths"].items():
             for operation in item.values():
                 operation["responses"].setdefault("429", too_many)
+                if path not in ANY_HOST_PATHS:
+                    operation["responses"].setdefault("421", misdirected)
         complete(schema)
         app.openapi_schema = schema
         return schema
@@ -177,4 +228,11 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-app = create_app()
+def __getattr__(name: str) -> Any:
+    # `app.main:app` (uvicorn, vocation serve) is made on first use: importing create_app
+    # (`vocation openapi`, the tests) must not create the configured database.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

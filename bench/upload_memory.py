@@ -39,7 +39,7 @@ TARGET_GROWTH_MB = 5.0
 WARMUP_APPLICATIONS = 2
 WARMUP_PDF_BYTES = 4_000
 PDF_HEADER = b"%PDF-1.7\n"
-PDF_TRAILER = b"\n%%EOF\n"
+PDF_OBJECTS = (b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[]/Count 0>>")
 STARTUP_TIMEOUT_S = 30.0
 
 
@@ -99,12 +99,36 @@ def run_cli(env: dict[str, str], *args: str) -> str:
 
 
 def write_pdf(path: Path, size: int) -> None:
-    """A file of exactly ``size`` bytes that the app recognises as a PDF (by its header);
-    the body is random so that nothing on the way can compress it."""
-    body = size - len(PDF_HEADER) - len(PDF_TRAILER)
-    if body < 0:
-        raise ValueError(f"a PDF needs at least {len(PDF_HEADER) + len(PDF_TRAILER)} bytes")
-    path.write_bytes(PDF_HEADER + os.urandom(body) + PDF_TRAILER)
+    """A file of exactly ``size`` bytes that the app reads as a PDF (header at the start,
+    a cross-reference table, nothing active); its bulk is a random stream that nothing on
+    the way can compress, and that the app's check never inflates."""
+
+    def assemble(filler: int) -> bytes:
+        parts = [PDF_HEADER]
+        offsets = []
+        for number, content in enumerate(PDF_OBJECTS, start=1):
+            offsets.append(sum(map(len, parts)))
+            parts.append(b"%d 0 obj\n%s\nendobj\n" % (number, content))
+        offsets.append(sum(map(len, parts)))
+        parts.append(b"3 0 obj\n<</Length %d>>\nstream\n" % filler)
+        parts.append(os.urandom(filler) + b"\nendstream\nendobj\n")
+        xref = sum(map(len, parts))
+        parts.append(b"xref\n0 4\n0000000000 65535 f \n")
+        parts.extend(b"%010d 00000 n \n" % offset for offset in offsets)
+        parts.append(b"trailer\n<</Size 4/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref)
+        return b"".join(parts)
+
+    filler = size - len(assemble(0))
+    if filler < 0:
+        raise ValueError(f"a PDF needs at least {len(assemble(0))} bytes")
+    # The numbers written in the file grow with the filler: take their digits back off it.
+    for _ in range(3):
+        data = assemble(filler)
+        filler -= len(data) - size
+    data = assemble(filler)
+    if len(data) != size:
+        raise ValueError(f"cannot make a PDF of exactly {size} bytes")
+    path.write_bytes(data)
 
 
 # uvicorn's flags for this benchmark; the others pass their own.

@@ -41,12 +41,17 @@ def upload_dir(tmp_path: Path) -> Path:
     return tmp_path / "uploads"
 
 
+# The hosts the test clients name (httpx's base_url), besides the default loopback ones.
+TEST_HOSTS = ["testserver", "test", "vocation.test", "localhost", "127.0.0.1"]
+
+
 @pytest.fixture
 def settings(database_url: str, upload_dir: Path) -> Settings:
     return Settings(
         database_url=database_url,
         database_pool_size=5,
         public_base_url="",
+        allowed_hosts=TEST_HOSTS,
         upload_dir=upload_dir,
         storage_url="",
     )

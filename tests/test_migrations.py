@@ -224,3 +224,105 @@ def test_0008_keeps_todays_offers_and_gives_each_an_end(
     asyncio.run(run(table.update().where(table.c.title == "A").values(salary_min=3.9)))
     with pytest.raises(RuntimeError, match="cents"):
         downgrade(url, "0007")
+
+
+def _insert(table_name: str, model: Any, values: dict[str, Any]) -> Any:
+    """An INSERT naming only these columns, as `_as_then` does for any table."""
+    columns = [model.__table__.c[name] for name in values]
+    return (
+        sa.table(table_name, *(sa.column(c.name, c.type) for c in columns)).insert().values(values)
+    )
+
+
+def test_0010_makes_addresses_canonical_and_leaves_look_alikes_alone(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    """Issue 15: « ｃａ@… » and « CA@… » are « ca@… ». Look-alikes that would collide are
+    neither merged nor deleted: the canonical (or oldest) one takes the canonical form."""
+    import hashlib
+
+    from app.applications.models import Application
+    from app.candidates.models import Candidate
+
+    url = databases.blank()
+    upgrade(url, "0009")
+    run = partial(_execute, url)
+    older, newer = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+
+    def account(email: str, created_at: datetime) -> uuid.UUID:
+        identifier = uuid.uuid4()
+        values = {"id": identifier, "email": email, "password_hash": "$argon2id$x",
+                  "created_at": created_at}  # fmt: skip
+        asyncio.run(run(_insert("candidate", Candidate, values)))
+        return identifier
+
+    zoe = account("ＺＯÉ@exemple.fr", older)
+    genuine = account("ｃａ@example.org", older)  # the oldest of two look-alikes
+    look_alike = account("Ca@example.org", newer)
+    tagged = account("ca+emploi@example.org", newer)
+
+    organisation_id = _organisation(url, "labo", "think_tank")
+    offer_id = uuid.uuid4()
+    asyncio.run(
+        run(
+            _as_then(
+                {
+                    "id": offer_id,
+                    "organisation_id": organisation_id,
+                    "title": "T",
+                    "description": "D",
+                    "contract_type": "cdd",
+                    "working_time": "full_time",
+                    "country": "FR",
+                    "remote": "none",
+                    "language": "fr",
+                    "apply_via": "platform",
+                    "status": "published",
+                    "published_at": older,
+                    "created_at": older,
+                    "updated_at": older,
+                    "version": 1,
+                }
+            )
+        )
+    )
+
+    def application(email: str | None, created_at: datetime) -> uuid.UUID:
+        identifier = uuid.uuid4()
+        legacy = hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else None
+        values = {"id": identifier, "offer_id": offer_id, "organisation_id": organisation_id,
+                  "status": "received", "first_name": "C", "last_name": "D", "email": email,
+                  "email_hash": legacy, "consent_at": created_at,
+                  "keep_for_future_offers": False, "last_candidate_action_at": created_at,
+                  "created_at": created_at, "updated_at": created_at, "version": 1}  # fmt: skip
+        asyncio.run(run(_insert("application", Application, values)))
+        return identifier
+
+    dupont = application("ＤＵＰＯＮＴ@example.org", older)
+    canonical_already = application("ca@example.org", newer)  # holds the canonical form
+    twin = application("ｃａ@example.org", older)
+    erased = application(None, older)
+
+    upgrade(url)
+    candidates = {row["id"]: row for row in asyncio.run(run(select(Candidate.__table__)))}  # type: ignore[attr-defined]
+    assert candidates[zoe]["email"] == "zoé@exemple.fr"
+    assert candidates[genuine]["email"] == "ca@example.org"
+    assert candidates[look_alike]["email"] == "Ca@example.org"  # left alone, not merged
+    assert candidates[tagged]["email"] == "ca+emploi@example.org"
+    assert {row["failed_sign_ins"] for row in candidates.values()} == {0}
+    assert {row["locked_until"] for row in candidates.values()} == {None}
+
+    table = Application.__table__  # type: ignore[attr-defined]
+    applications = {row["id"]: row for row in asyncio.run(run(select(table)))}
+
+    def digest(email: str) -> str:
+        return hashlib.sha256(email.encode()).hexdigest()
+
+    assert applications[dupont]["email"] == "dupont@example.org"
+    assert applications[dupont]["email_hash"] == digest("dupont@example.org")
+    assert applications[canonical_already]["email_hash"] == digest("ca@example.org")
+    assert applications[twin]["email"] == "ｃａ@example.org"  # both kept, nothing lost
+    assert applications[erased]["email"] is applications[erased]["email_hash"] is None
+
+    downgrade(url, "0009")
+    upgrade(url)

@@ -16,6 +16,11 @@ import zlib
 from typing import BinaryIO
 from urllib.parse import quote, unquote
 
+from app.applications import pdf_content, zip_content
+from app.applications.rejection import DocumentRejected
+
+__all__ = ["DocumentRejected", "content_disposition", "detect_type", "sanitise_filename"]
+
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT = "application/vnd.oasis.opendocument.text"
@@ -23,9 +28,14 @@ ACCEPTED_TYPES: tuple[str, ...] = (PDF, DOCX, ODT)
 EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", ODT: ".odt"}
 
 UNSUPPORTED = "unsupported type: send a PDF, DOCX or ODT file"
+NOT_AT_START = (
+    "the PDF signature must start the file: a file with data before it (an HTML page, an "
+    "image...) can be opened as something else"
+)
 
-# PDF readers accept junk before the header as long as it starts within the first 1024 bytes.
 _PDF_HEADER = b"%PDF-"
+# PDF readers accept junk before the header as long as it starts within the first 1024
+# bytes: a page or an image carrying the header there is a polyglot, and is named as such.
 _PDF_HEADER_WINDOW = 1024
 _ZIP_HEADER = b"PK\x03\x04"
 # Each central-directory record starts with this signature, and zipfile insists on it.
@@ -68,16 +78,6 @@ _EXTENSION_LIKE = re.compile(r"[A-Za-z0-9]{1,5}")
 _FALLBACK_STEM = "document"
 
 
-class DocumentRejected(Exception):
-    """An upload that is not an acceptable document. ``status`` is the HTTP status to answer
-    (413, 415 or 422) and the message, in plain English, is meant for the problem's detail."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def detect_type(
     file: BinaryIO,
     *,
@@ -87,8 +87,11 @@ def detect_type(
 ) -> str:
     """Return the content type of ``file`` (one of ACCEPTED_TYPES) or raise DocumentRejected.
 
-    Only the first kilobyte, the ZIP central directory and at most one tiny entry are read;
-    nothing is ever extracted. ``file`` is left at position 0, whatever the outcome.
+    The signature must start the file. A PDF is then parsed for its structure (never its
+    page contents); of a ZIP, the central directory, a small entry or two and the first bytes
+    of each entry are read, and nothing is extracted. Active content (scripts, macros,
+    embedded files or programs, archives inside the archive) is refused with 422. ``file``
+    is left at position 0, whatever the outcome.
     """
     try:
         file.seek(0, os.SEEK_END)
@@ -103,8 +106,11 @@ def detect_type(
             return _detect_zip(file, max_unpacked_bytes=max_unpacked_bytes, max_entries=max_entries)
         if head.startswith(_EXECUTABLE_HEADERS):
             raise DocumentRejected(415, UNSUPPORTED)
-        if _PDF_HEADER in head:
+        if head.startswith(_PDF_HEADER):
+            _check_pdf(file)
             return PDF
+        if _PDF_HEADER in head:
+            raise DocumentRejected(415, NOT_AT_START)
         raise DocumentRejected(415, UNSUPPORTED)
     finally:
         file.seek(0)
@@ -131,14 +137,26 @@ def _detect_zip(file: BinaryIO, *, max_unpacked_bytes: int, max_entries: int) ->
         with zipfile.ZipFile(file) as archive:
             entries = archive.infolist()
             _check_entries(entries, max_unpacked_bytes=max_unpacked_bytes, max_entries=max_entries)
-            names = {entry.filename for entry in entries}
-            if _MIMETYPE_ENTRY in names and _read_mimetype(archive) == ODT.encode():
-                return ODT
+            content_type = _archive_type(archive, {entry.filename for entry in entries})
+            zip_content.check_archive(file, archive, content_type)
+            return content_type
     except _ZIP_ERRORS as error:
         raise DocumentRejected(422, "corrupt document: not a readable ZIP archive") from error
+
+
+def _archive_type(archive: zipfile.ZipFile, names: set[str]) -> str:
+    if _MIMETYPE_ENTRY in names and _read_mimetype(archive) == ODT.encode():
+        return ODT
     if all(name in names for name in _DOCX_ENTRIES):
         return DOCX
     raise DocumentRejected(415, UNSUPPORTED)
+
+
+def _check_pdf(file: BinaryIO) -> None:
+    # A PDF that zipfile would also open carries an archive after its end: a polyglot.
+    if zipfile.is_zipfile(file):
+        raise DocumentRejected(422, zip_content.POLYGLOT)
+    pdf_content.check_pdf(file)
 
 
 def _central_directory_size(file: BinaryIO) -> int:

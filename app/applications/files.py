@@ -23,6 +23,8 @@ from app.core.storage import ObjectTooLarge, Storage
 log = logging.getLogger("vocation.applications")
 
 CHUNK = 64 * 1024
+# Every document's key starts with it: the orphan sweep looks there and nowhere else.
+FOLDER = "applications"
 
 
 @dataclass(slots=True)
@@ -110,7 +112,7 @@ async def store(storage: Storage, files: list[CheckedFile], *, max_bytes: int) -
     stored = []
     try:
         for checked in files:
-            key = f"applications/{uuid.uuid4().hex}"
+            key = f"{FOLDER}/{uuid.uuid4().hex}"
             # Before saving: a save that fails half-way may leave part of the object.
             keys.append(key)
             saved = await storage.save(

@@ -23,6 +23,7 @@ from app.applications.models import (
 )
 from app.core import idempotency
 from app.core.api_keys import Role
+from app.core.email import canonical_email
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.security import CANDIDATE, Principal
 from app.core.storage import Storage
@@ -32,7 +33,9 @@ from app.offers.reads import effective_status
 
 
 def email_fingerprint(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """What the duplicate check compares: the canonical address, so that « ｃａ@… » and
+    « CA@… » are caught as « ca@… »; « +tag » stays a distinct address."""
+    return hashlib.sha256(canonical_email(email).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +150,7 @@ async def _write(
             )
         )
         # The follow-up token is a secret: the recorded answer leaves it out, and a replay
-        # gets a fresh one (see ``replay_created``).
+        # gets none (see ``replay_created``).
         recorded = {"id": str(application.id), "status": ApplicationStatus.received.value}
         await commit(201, json.dumps(recorded))
     except BaseException as error:
@@ -174,7 +177,7 @@ def _new_application(
         partner_key_id=principal.key_id if principal and principal.role == Role.partner else None,
         first_name=candidature.first_name,
         last_name=candidature.last_name,
-        email=candidature.email.strip(),
+        email=canonical_email(candidature.email),
         email_hash=email_hash,
         phone=candidature.phone,
         message=candidature.message,
@@ -186,16 +189,17 @@ def _new_application(
 
 
 async def replay_created(session: AsyncSession, recorded: str) -> ApplicationCreated:
-    """The answer to a retried application: the same application, with a new follow-up
-    token (the first one was never stored; the retry means it was probably lost)."""
+    """The answer to a retried application: the same application, without its follow-up
+    token. The key and the body are no secret (a proxy's log, a shared device, a script's
+    retry queue hold them): replaying a token, new or old, would hand the application to
+    whoever holds them, and minting a new one revoked the candidate's own. A candidate
+    who lost the first answer still has the application in their account, if signed in."""
     data = json.loads(recorded)
     application = await session.get(Application, uuid.UUID(data["id"]))
     if application is None or application.erased_at is not None:
         raise NotFound("This application no longer exists.")
-    token, application.follow_up_token_hash = follow_up.new_token()
-    await session.commit()
     return ApplicationCreated(
-        id=application.id, status=ApplicationStatus(application.status), follow_up_token=token
+        id=application.id, status=ApplicationStatus(application.status), follow_up_token=None
     )
 
 

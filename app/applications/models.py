@@ -145,9 +145,11 @@ class EventPublic(BaseModel):
 class ApplicationCreated(BaseModel):
     id: uuid.UUID
     status: ApplicationStatus
-    follow_up_token: str = Field(
+    follow_up_token: str | None = Field(
         description="Shown only in this response. Send it as `Authorization: Bearer <token>` "
-        "to read or withdraw this application; it works nowhere else."
+        "to read or withdraw this application; it works nowhere else. `null` when the "
+        "answer is a replay (same `Idempotency-Key` and request): a replay never shows nor "
+        "renews the token, and the first one keeps working."
     )
 
 

@@ -1,4 +1,5 @@
-"""`vocation purge`: delete what is past retention, files first, then rows."""
+"""`vocation purge`: delete what is past retention, files first, then rows, and the stored
+documents that a crash left without a row."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.applications import orphans as orphaned
 from app.applications.models import Application, ApplicationDocument
 from app.applications.retention import retention_until
 from app.candidates.tokens import purge_expired_tokens
@@ -24,6 +26,7 @@ class PurgeReport:
     documents: int
     candidate_tokens: int
     idempotency_records: int
+    orphaned_documents: int
 
     def lines(self) -> list[str]:
         return [
@@ -31,6 +34,7 @@ class PurgeReport:
             f"documents deleted: {self.documents}",
             f"expired candidate tokens deleted: {self.candidate_tokens}",
             f"idempotency records deleted: {self.idempotency_records}",
+            f"orphaned documents deleted: {self.orphaned_documents}",
         ]
 
 
@@ -61,7 +65,13 @@ async def expired_applications(
 
 
 async def purge(
-    session: AsyncSession, storage: Storage, now: datetime, zone: ZoneInfo, idempotency_hours: int
+    session: AsyncSession,
+    storage: Storage,
+    now: datetime,
+    zone: ZoneInfo,
+    idempotency_hours: int,
+    *,
+    orphan_grace: timedelta,
 ) -> PurgeReport:
     applications = await expired_applications(session, now, zone)
     documents = 0
@@ -87,4 +97,5 @@ async def purge(
         await session.commit()
     tokens = await purge_expired_tokens(session, now)
     records = await idempotency.purge_older_than(session, now - timedelta(hours=idempotency_hours))
-    return PurgeReport(len(applications), documents, tokens, records)
+    orphans = await orphaned.sweep(session, storage, now, orphan_grace)
+    return PurgeReport(len(applications), documents, tokens, records, orphans)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
 from pydantic import WithJsonSchema
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from app.applications import export, files, intake, service
@@ -21,7 +22,7 @@ from app.applications.models import (
 from app.core.api_keys import Role
 from app.core.clock import Today, zone_of
 from app.core.db import SessionDep
-from app.core.email import EmailAddress
+from app.core.email import CanonicalEmailAddress
 from app.core.errors import FieldError, Forbidden, NotFound, Unprocessable, problem_responses
 from app.core.fields import Line, LongText
 from app.core.http import json_response, private_json
@@ -78,13 +79,24 @@ content, never by its name or declared type. Empty files are refused (422), othe
 (415), files over the limit (413), and DOCX or ODT files that unpack to more than 50 MB
 (`VOCATION_MAX_UNPACKED_DOCUMENT_BYTES`) or look like zip bombs (422).
 
+Active content is refused with 422, the reason in `errors[]` on the field: the type's
+signature must start the file (415 otherwise); a PDF must not be encrypted nor hold
+JavaScript, actions that open other files or programs, embedded files, rich media or an XFA
+form; a DOCX or ODT must not hold macros, ActiveX or OLE objects, other archives or
+programs, nor entry names that leave their folder.
+
 `consent` must be `true`: the candidate accepts the processing of this data for this
 recruitment; its time is recorded. With `keep_for_future_offers`, the data is kept two
 years after the candidate's last action; otherwise three months after the offer's process
 ends.
 
 Send an `Idempotency-Key` header to retry safely: the same key and request replay the first
-response; the same key with another request is 422; a request still in progress is 409.
+response, with `follow_up_token` `null` (the token is never shown twice nor renewed); the
+same key with another request is 422; a request still in progress is 409.
+
+The e-mail is stored in its canonical form (Unicode NFKC, case-folded), and one address
+applies once to an offer (409): « ＣＡ@example.org » is « ca@example.org », but
+« ca+emploi@example.org » is another address.
 
 The response's `follow_up_token` is shown only once: it opens this application (read,
 withdraw) and nothing else. Signed-in candidates (`cnd_…` token) get the application linked
@@ -113,7 +125,7 @@ async def apply(
     day: Today,
     first_name: Annotated[Line, Form(max_length=100)],
     last_name: Annotated[Line, Form(max_length=100)],
-    email: Annotated[EmailAddress, Form()],
+    email: Annotated[CanonicalEmailAddress, Form()],
     consent: Annotated[bool, Form(description="Must be true.")],
     cv: Annotated[
         Document,
@@ -140,7 +152,9 @@ async def apply(
     uploads = [(DocumentKind.cv, cv)]
     if cover_letter is not None and (cover_letter.filename or cover_letter.size):
         uploads.append((DocumentKind.cover_letter, cover_letter))
-    checked = files.check_files(
+    # Reading a PDF's structure takes milliseconds to a few seconds: off the event loop.
+    checked = await run_in_threadpool(
+        files.check_files,
         uploads,
         max_bytes=settings.max_document_bytes,
         max_unpacked=settings.max_unpacked_document_bytes,
@@ -191,7 +205,7 @@ async def list_applications(
         limit=limit,
         cursor=cursor,
     )
-    link = next_link(request.url, page.next_cursor, request.app.state.settings.public_base_url)
+    link = next_link(request, page.next_cursor)
     return private_json(page, headers={"Link": link} if link else None)
 
 
@@ -342,17 +356,30 @@ async def erase_application(
     operation_id="exportOfferApplicationsCsv",
     summary="Export an offer's applications as CSV",
     response_class=Response,
+    description="One row per application. `dialect=standard` (the default) separates by `,`; "
+    "`dialect=excel-fr` separates by `;` and writes booleans (`keep_for_future_offers`, "
+    "`erased`) as `oui`/`non`, as a spreadsheet set to French opens it with a double-click. "
+    "Both are UTF-8 with a byte-order mark, quote a field holding the separator, a quote or "
+    "a line break, and prefix with `'` a cell a spreadsheet would run as a formula.",
     responses={
-        200: {"description": "UTF-8 CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        200: {
+            "description": "UTF-8 CSV, with a byte-order mark.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
         **problem_responses(401, 403, 404, 422),
     },
+    dependencies=[STRICT_QUERY],
 )
 async def export_csv(
     session: SessionDep,
     principal: Recruiter,
     offer_id: Annotated[uuid.UUID, Path(description="The offer's id.")],
+    dialect: Annotated[
+        export.CsvDialect,
+        Query(description="`standard` (`,`, `True`/`False`) or `excel-fr` (`;`, `oui`/`non`)."),
+    ] = export.CsvDialect.standard,
 ) -> Response:
-    body, organisation_id = await export.offer_csv(session, principal, offer_id)
+    body, organisation_id = await export.offer_csv(session, principal, offer_id, dialect)
     await service.audit(session, principal, "applications.export", organisation_id=organisation_id)
     return Response(
         body,

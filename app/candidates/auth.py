@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.candidates import service, tokens
+from app.candidates.guard import Guard, GuardDep
 from app.candidates.models import TokenResponse
 from app.candidates.oauth import NO_STORE, OAuthError, error_response, token_response
 from app.core.db import SessionDep
@@ -32,19 +33,27 @@ _MAX_EMAIL, _MAX_PASSWORD = 320, 200
     "(`VOCATION_CANDIDATE_REFRESH_DAYS`). Each refresh token works once: the answer holds "
     "the next one, and presenting a used one again revokes the whole sign-in. Errors are "
     "RFC 6749's JSON (`400` with `error`), not problem+json. No client authentication: "
-    "`client_id` and an `Authorization: Basic` header are ignored.",
+    "`client_id` and an `Authorization: Basic` header are ignored.\n\n"
+    "Before a password is checked: at most `VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT` (10 a "
+    "minute) attempts per account, from any address, and after "
+    "`VOCATION_SIGN_IN_LOCKOUT_FAILURES` (5) wrong passwords in a row the account takes none "
+    "for `VOCATION_SIGN_IN_LOCKOUT_SECONDS` (60), doubled at each further failure up to "
+    "`VOCATION_SIGN_IN_LOCKOUT_MAX_SECONDS` (900): `429` problem+json with `Retry-After`. "
+    "When too many passwords are being checked at once: `503` with `Retry-After`. The "
+    "e-mail is compared in its canonical form (NFKC, case-folded).",
     responses={
         400: error_response(
             "RFC 6749 §5.2: `invalid_request` (a field missing), `invalid_grant` (wrong "
             "e-mail or password; a refresh token unknown, expired, revoked or already used) "
             "or `unsupported_grant_type`."
         ),
-        **problem_responses(413, 422),
+        **problem_responses(413, 422, 429, 503),
     },
 )
 async def token(
     request: Request,
     session: SessionDep,
+    guard: GuardDep,
     # Every field is optional to FastAPI, so that a missing one gets RFC 6749's 400, not 422.
     grant_type: Annotated[
         str | None, Form(description="`password` or `refresh_token`; without it, `password`.")
@@ -63,7 +72,7 @@ async def token(
         # Before refresh tokens, grant_type was optional and meant the password grant:
         # clients that still omit it keep signing in.
         if grant_type in (None, "password"):
-            issued = await _password_grant(session, username, password, lifetimes)
+            issued = await _password_grant(session, guard, username, password, lifetimes)
         elif grant_type == "refresh_token":
             if not refresh_token:
                 raise OAuthError("invalid_request", "The form field `refresh_token` is missing.")
@@ -78,16 +87,20 @@ async def token(
 
 
 async def _password_grant(
-    session: AsyncSession, username: str | None, password: str | None, lifetimes: tokens.Lifetimes
+    session: AsyncSession,
+    guard: Guard,
+    username: str | None,
+    password: str | None,
+    lifetimes: tokens.Lifetimes,
 ) -> TokenResponse:
     if not username or not password:
         raise OAuthError("invalid_request", "The form fields `username` and `password` are needed.")
-    candidate = None
+    candidate_id = None
     if len(username) <= _MAX_EMAIL and len(password) <= _MAX_PASSWORD:
-        candidate = await service.authenticate(session, username, password)
-    if candidate is None:
+        candidate_id = await service.authenticate(session, username, password, guard)
+    if candidate_id is None:
         raise OAuthError("invalid_grant", "Wrong e-mail or password.")
-    return await tokens.sign_in(session, candidate.id, lifetimes)
+    return await tokens.sign_in(session, candidate_id, lifetimes)
 
 
 @router.post(

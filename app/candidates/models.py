@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Field as Column
 from sqlmodel import SQLModel
 
-from app.core.email import EmailAddress
+from app.core.email import CanonicalEmailAddress
 from app.core.types import UTCDateTime, utcnow
 
 
@@ -19,6 +19,10 @@ class Candidate(SQLModel, table=True):
     email: str = Column(sa_type=sa.String(320), unique=True)
     password_hash: str = Column(sa_type=sa.String(200))
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
+    # Wrong passwords since the last sign-in, and until when the account takes no other
+    # (app/candidates/lockout.py): in the row, so that every process sees the same lock.
+    failed_sign_ins: int = Column(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_until: datetime | None = Column(default=None, sa_type=UTCDateTime)
 
 
 class CandidateToken(SQLModel, table=True):
@@ -48,8 +52,18 @@ class CandidateRefreshToken(SQLModel, table=True):
 
 
 class CandidateCreate(BaseModel):
-    email: EmailAddress
-    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+    email: CanonicalEmailAddress = Field(
+        description="Compared in its canonical form (Unicode NFKC, then case-folded): "
+        "« Camille@Example.org » and « ｃａｍｉｌｌｅ@example.org » are one account; "
+        "« camille+emploi@example.org » is another."
+    )
+    password: str = Field(
+        min_length=10,
+        max_length=200,
+        description="At least 10 characters, and hard enough to guess (zxcvbn's score, at "
+        "least `VOCATION_PASSWORD_MIN_STRENGTH`, 3 of 4): common passwords, repeats, "
+        "keyboard rows and the e-mail address get 422, with the reason.",
+    )
 
 
 class CandidatePublic(BaseModel):

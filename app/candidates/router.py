@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.applications import service as applications
 from app.applications.models import Application, ApplicationDetail, ApplicationSummary
 from app.candidates import auth, service
+from app.candidates.guard import GuardDep
 from app.candidates.models import CandidateCreate, CandidatePublic
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
@@ -41,11 +42,13 @@ class CandidateExport(BaseModel):
     response_model=CandidatePublic,
     status_code=201,
     summary="Create a candidate account",
-    description="The password is stored hashed with Argon2.",
-    responses=problem_responses(409, 413, 422),
+    description="The password is stored hashed with Argon2. Sign-ups count with sign-ins "
+    "against the account's limit (`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`: 429); when too many "
+    "passwords are being hashed at once, 503 with `Retry-After`.",
+    responses=problem_responses(409, 413, 422, 429, 503),
 )
-async def sign_up(session: SessionDep, data: CandidateCreate) -> Response:
-    candidate = await service.create(session, data)
+async def sign_up(session: SessionDep, guard: GuardDep, data: CandidateCreate) -> Response:
+    candidate = await service.create(session, data, guard)
     return private_json(
         CandidatePublic.model_validate(candidate, from_attributes=True), status_code=201
     )

@@ -1,51 +1,27 @@
 """Candidate accounts: sign-up, password checks, erasure."""
 
-import asyncio
-import functools
-import secrets
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
 
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.candidates import tokens
+from app.candidates import lockout, strength, tokens
+from app.candidates.guard import Guard
 from app.candidates.models import Candidate, CandidateCreate
+from app.core.email import canonical_email
 from app.core.errors import Conflict, Unauthorized
 from app.core.security import bearer_challenge
-
-T = TypeVar("T")
-_hasher = PasswordHasher()
-# Each hash takes ~64 MiB and tens of milliseconds: a small pool of its own, so a burst of
-# sign-ins queues here instead of starving the default pool that file storage uses.
-_password_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+from app.core.types import utcnow
 
 
-async def _in_password_pool(function: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_password_pool, function, *args)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Verified against when the e-mail is unknown, so both answers take as long. Made on
-    first use: an Argon2 hash costs 64 MiB, which start-up need not pay."""
-    return _hasher.hash(secrets.token_urlsafe(16))
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-async def create(session: AsyncSession, data: CandidateCreate) -> Candidate:
-    # Argon2 is deliberately slow: off the event loop.
-    password_hash = await _in_password_pool(_hasher.hash, data.password)
-    candidate = Candidate(email=normalise_email(data.email), password_hash=password_hash)
+async def create(session: AsyncSession, data: CandidateCreate, guard: Guard) -> Candidate:
+    # data.email is canonical already (CanonicalEmailAddress).
+    await guard.throttle(data.email)
+    strength.check(data.password, data.email, guard.min_strength)
+    password_hash = await guard.hashing.hash(data.password)
+    candidate = Candidate(email=data.email, password_hash=password_hash)
     session.add(candidate)
     try:
         await session.commit()
@@ -55,19 +31,36 @@ async def create(session: AsyncSession, data: CandidateCreate) -> Candidate:
     return candidate
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> Candidate | None:
-    """The account these credentials open, or None; as slow either way."""
-    candidate = (
-        await session.execute(
-            select(Candidate).where(col(Candidate.email) == normalise_email(email))
-        )
-    ).scalar_one_or_none()
-    stored = candidate.password_hash if candidate else await _in_password_pool(_dummy_hash)
-    try:
-        await _in_password_pool(_hasher.verify, stored, password)
-    except VerificationError:
+_CREDENTIALS = select(
+    col(Candidate.id),
+    col(Candidate.password_hash),
+    col(Candidate.failed_sign_ins),
+    col(Candidate.locked_until),
+)
+
+
+async def authenticate(
+    session: AsyncSession, email: str, password: str, guard: Guard
+) -> uuid.UUID | None:
+    """The account these credentials open, or None; as slow either way. Throttled (429) and
+    locked (429) accounts, and a full hashing queue (503), are refused before any hash."""
+    email = canonical_email(email)
+    await guard.throttle(email)
+    row = (await session.execute(_CREDENTIALS.where(col(Candidate.email) == email))).first()
+    # No connection is held while the hash waits for its turn.
+    await session.rollback()
+    if row is not None:
+        lockout.refuse_if_locked(row.locked_until, utcnow())
+    matches = await guard.hashing.verify(row.password_hash if row else None, password)
+    if row is None:
         return None
-    return candidate
+    if not matches:
+        await lockout.record_failure(session, row.id, guard.lockout, utcnow())
+        return None
+    if row.failed_sign_ins or row.locked_until is not None:
+        await lockout.clear(session, row.id)
+    candidate_id: uuid.UUID = row.id
+    return candidate_id
 
 
 async def get(session: AsyncSession, candidate_id: uuid.UUID) -> Candidate:

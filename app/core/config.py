@@ -1,13 +1,16 @@
 """Every setting of the service, read from the environment with the ``VOCATION_`` prefix
 and from the settings file (``settings_file()``); relative paths resolve in ``home``."""
 
+import ipaddress
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -56,7 +59,16 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     public_base_url: str = Field(
-        default="", description="Absolute base URL used in Link headers; empty uses the request's."
+        default="",
+        description="Absolute base URL (scheme, host, and any path prefix) used in every link "
+        "the service writes: Link and Location headers, feeds, JSON-LD, redirects. Empty uses "
+        "the request's, from an allowed host only. An https URL also turns HSTS on.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Host names answered (421 for any other); `*.example.org` matches its "
+        "subdomains. The host of public_base_url is always answered; /healthz and /readyz "
+        "answer any host, for probes that call an address.",
     )
     page_size_default: int = Field(default=20, ge=1, le=1000)
     page_size_max: int = Field(default=100, ge=1, le=1000)
@@ -160,9 +172,131 @@ class Settings(BaseSettings):
         default="6000/minute",
         description="Any request, per client address; empty turns it off (benchmarks).",
     )
+    rate_limit_sign_in_account: str = Field(
+        default="10/minute",
+        description="Sign-ins and sign-ups per account (the e-mail address, from any client "
+        "address), counted before the password is hashed; empty turns it off.",
+    )
+    password_hash_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Passwords hashed at once per process (Argon2: 64 MiB and tens of "
+        "milliseconds each).",
+    )
+    password_hash_queue: int = Field(
+        default=16,
+        ge=0,
+        le=10_000,
+        description="Sign-ins and sign-ups that may wait for a hashing thread; beyond them, "
+        "503 with Retry-After at once.",
+    )
+    password_min_strength: int = Field(
+        default=3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn score (0 to 4) of a new password; weaker ones get 422.",
+    )
+    sign_in_lockout_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins in a row after which an account is locked for a while.",
+    )
+    sign_in_lockout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="First lock of an account; each further failure doubles it.",
+    )
+    sign_in_lockout_max_seconds: int = Field(
+        default=900,
+        ge=1,
+        description="Longest lock of an account: after it, the right password always works.",
+    )
     idempotency_hours: int = Field(
         default=24, ge=1, description="How long Idempotency-Key responses are kept."
     )
+    orphan_grace_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="Age after which a stored document that no database row points to "
+        "(left by a crash during an upload) is deleted, by `vocation purge` and at start-up. "
+        "Far longer than any upload, so that one under way is never touched.",
+    )
+    # NoDecode: operators write "10.0.0.0/8,192.168.1.7" as for uvicorn's FORWARDED_ALLOW_IPS;
+    # a JSON list is read too.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty believes no one.",
+    )
+    max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        description="Largest request line and headers together (431 above).",
+    )
+    max_header_count: int = Field(
+        default=100, ge=10, description="Most headers in one request (431 above)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Time allowed to send the request line and headers, from the first byte "
+        "(or from the connection for its first request); 408 and the connection closed after.",
+    )
+    body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="Longest pause while a request body is sent; 408 and the connection closed "
+        "after.",
+    )
+    body_min_bytes_per_second: int = Field(
+        default=1024,
+        ge=0,
+        description="Slowest average rate of a request body once body_timeout_seconds have "
+        "passed; slower ends the connection (0: no minimum rate).",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        # uvicorn takes a misspelt address for a host name that never matches: say so here.
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @model_validator(mode="after")
+    def _no_reflected_host(self) -> "Settings":
+        # Any host, and links made from the request: a forged Host would be echoed into
+        # cached links. With a public base URL, links never read the Host.
+        for pattern in self.allowed_hosts:
+            if "*" in pattern[1:] or (pattern.startswith("*") and pattern[:2] not in {"*", "*."}):
+                raise ValueError(f"allowed_hosts: {pattern!r} is not a host nor *.domain")
+        if "*" in self.allowed_hosts and not self.public_base_url:
+            raise ValueError(
+                'allowed_hosts ["*"] needs public_base_url: links would echo any Host header'
+            )
+        return self
+
+    def answered_hosts(self) -> list[str]:
+        """The allowed hosts and the public base URL's, as the host check matches them."""
+        hosts = list(self.allowed_hosts)
+        public = urlsplit(self.public_base_url).hostname if self.public_base_url else None
+        if public:
+            hosts.append(f"[{public}]" if ":" in public else public)
+        return hosts
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Self:

@@ -41,18 +41,6 @@ def require_file(url: str) -> None:
         raise DatabaseNotReady(f"no database at {path}: run `vocation migrate` {_ELSEWHERE}")
 
 
-def make_folder(url: str) -> None:
-    path = sqlite_path(url)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DatabaseNotReady(
-            f"cannot create the database folder {path.parent}: {error.strerror or error}"
-        ) from None
-
-
 def reason(error: BaseException) -> str:
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     lines = str(cause).strip().splitlines()
@@ -80,7 +68,13 @@ async def _current_revision(engine: AsyncEngine, url: str) -> str | None:
 
 
 async def require_reachable(url: str) -> None:
-    engine = create_engine(url)
+    """For `vocation migrate`, which creates a SQLite database (and its folders)."""
+    try:
+        engine = create_engine(url)
+    except OSError as error:
+        raise DatabaseNotReady(
+            f"cannot create the database {describe(url)}: {error.strerror or error}"
+        ) from None
     try:
         await _current_revision(engine, url)
     finally:

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.core.private_files import create_private_file, make_private_folders
+
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -31,7 +33,12 @@ def async_url(url: str) -> URL:
 
 def _ensure_sqlite_folder(url: URL) -> None:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database)
+        make_private_folders(path.parent)
+        # SQLite would create the file 0644. It gives its side files (-wal, -shm,
+        # -journal) the database file's own mode whenever it creates them, so a database
+        # created 0600 keeps them all 0600, and no process-wide umask has to change.
+        create_private_file(path)
 
 
 def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> AsyncEngine:

@@ -11,10 +11,11 @@ path against the library.
 """
 
 import re
+import unicodedata
 from typing import Annotated
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic.networks import validate_email
 
 # RFC 5322 dot-atom local part; LDH domain labels ending in a letters-only top-level domain.
@@ -51,3 +52,22 @@ EmailAddress = Annotated[
     AfterValidator(normalised_email),
 ]
 """An e-mail address: checked by email-validator, without DNS lookups."""
+
+
+def canonical_email(value: str) -> str:
+    """One spelling per address, to compare addresses (accounts, sign-in, the duplicate
+    check of applications): compatibility forms folded (NFKC: « ｃａ » is « ca »), then
+    case (casefold). « +tag » is kept: it may name another mailbox."""
+    return unicodedata.normalize("NFKC", value.strip()).casefold()
+
+
+def _canonical_input(value: object) -> object:
+    return canonical_email(value) if isinstance(value, str) else value
+
+
+CanonicalEmailAddress = Annotated[
+    EmailAddress,
+    # Folded before the check, so that the checked address is the one stored.
+    BeforeValidator(_canonical_input),
+]
+"""An e-mail address of a person (candidate, applicant), in its canonical form."""

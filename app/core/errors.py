@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
@@ -18,6 +18,52 @@ from app.core.storage import StorageError
 log = logging.getLogger("vocation.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Every problem's `type` is a URN of ours (RFC 9457 §3.1.1 allows any URI; a URN promises
+# no page to fetch), never "about:blank": clients tell problems apart by it.
+PROBLEM_TYPE_PREFIX = "urn:vocation:problem:"
+# The names already published; any other status gets its reason phrase, hyphenated
+# (431 -> request-header-fields-too-large), so a problem added later still has a URN.
+PROBLEM_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    429: "rate-limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+def problem_type(status: int, slug: str | None = None) -> str:
+    """The `type` URN of a problem: ``slug`` when given, else the one of ``status``."""
+    if slug is None:
+        slug = PROBLEM_SLUGS.get(status)
+    if slug is None:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "error"
+        slug = "-".join(phrase.lower().replace("-", " ").split())
+    return PROBLEM_TYPE_PREFIX + slug
+
+
+def _problem_schema(schema: dict[str, Any]) -> None:
+    # The `type` is always sent (filled from the status when not given): required, and
+    # without the empty default that only says "not given" to the constructor.
+    schema["properties"]["type"].pop("default", None)
+    schema["required"] = ["type", *schema.get("required", [])]
+    schema["example"] = {
+        "type": "urn:vocation:problem:not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "No offer with this id.",
+    }
 
 
 class FieldError(BaseModel):
@@ -28,28 +74,32 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem details object."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "type": "urn:vocation:problem:not-found",
-                "title": "Not Found",
-                "status": 404,
-                "detail": "No offer with this id.",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra=_problem_schema)
 
-    type: str = "about:blank"
+    type: str = Field(
+        default="",
+        description="A URN naming the kind of problem, `urn:vocation:problem:` and a name: "
+        + ", ".join(f"`{slug}` ({status})" for status, slug in sorted(PROBLEM_SLUGS.items()))
+        + ". Any other status gets its HTTP reason phrase, lower case and hyphenated.",
+        pattern=f"^{PROBLEM_TYPE_PREFIX}[a-z0-9-]+$",
+    )
     title: str
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
 
+    @model_validator(mode="after")
+    def _type_from_status(self) -> "Problem":
+        if not self.type:
+            self.type = problem_type(self.status)
+        return self
+
 
 class AppError(Exception):
     status = 500
     title = "Internal Server Error"
-    slug = "internal"
+    # None: the status's own name (see problem_type), so a subclass cannot inherit a wrong one.
+    slug: str | None = None
 
     def __init__(
         self,
@@ -65,7 +115,7 @@ class AppError(Exception):
 
     def problem(self) -> Problem:
         return Problem(
-            type=f"urn:vocation:problem:{self.slug}",
+            type=problem_type(self.status, self.slug),
             title=self.title,
             status=self.status,
             detail=self.detail,
@@ -216,7 +266,6 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The path only: query strings and bodies can carry personal data.
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
     problem = Problem(
-        type="urn:vocation:problem:internal",
         title="Internal Server Error",
         status=500,
         detail="An unexpected error occurred; it has been logged.",
@@ -255,6 +304,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "`If-Match` does not match the current representation.",
         413: "The request body is larger than the documented limit.",
         415: "The uploaded file is not of an accepted type.",
+        421: "The Host is not one this server answers for (`VOCATION_ALLOWED_HOSTS`).",
         422: "The request is not valid; `errors` names each field.",
         429: "Too many requests; see `Retry-After`.",
         503: "Temporarily unavailable; see `Retry-After`.",

@@ -2,13 +2,18 @@
 would halve throughput)."""
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PayloadTooLarge, problem_response
+from app.core.security import required_principal
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "Last-Modified"]
@@ -84,11 +89,34 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+def _needs_credentials(dependant: Dependant) -> bool:
+    return any(
+        dependency.call is required_principal or _needs_credentials(dependency)
+        for dependency in dependant.dependencies
+    )
+
+
+def private_read_routes(routes: Sequence[BaseRoute]) -> list[RouteContext]:
+    """The routes that answer only with a key or a candidate's token: every role check goes
+    through ``required_principal``, so a new private route is found without a list.
+    FastAPI's route contexts, because routes of included routers are reached through them."""
+    return [
+        route
+        for route in iter_route_contexts(routes)
+        if isinstance(route.original_route, APIRoute)
+        and READ_METHODS & (route.methods or set())
+        and _needs_credentials(route.dependant)
+    ]
+
+
 class SplitCORS:
-    """Public reads may be called from any origin, without credentials; writes only from
-    the origins in settings. Two Starlette CORS policies, chosen by the (requested) method."""
+    """Public reads may be called from any origin, without credentials; writes, and reads
+    that need a key (applications, their documents, exports, a candidate's own data), only
+    from the origins in settings. Two Starlette CORS policies, chosen by the (requested)
+    method and the route."""
 
     def __init__(self, app: ASGIApp, write_origins: list[str]) -> None:
+        self._private: list[RouteContext] | None = None
         self.reads = CORSMiddleware(
             app,
             allow_origins=["*"],
@@ -118,12 +146,23 @@ class SplitCORS:
         if scope["type"] != "http":
             await self.reads(scope, receive, send)
             return
+        headers = dict(scope["headers"])
         method: Any = scope["method"]
         if method == "OPTIONS":
-            headers = dict(scope["headers"])
             method = headers.get(b"access-control-request-method", b"GET").decode("latin-1")
-        policy = self.reads if method.upper() in READ_METHODS else self.writes
+        # Without an Origin both policies answer alike: the route is looked up only for CORS.
+        public = method.upper() in READ_METHODS and (
+            b"origin" not in headers or not self._is_private(scope)
+        )
+        policy = self.reads if public else self.writes
         await policy(scope, receive, send)
+
+    def _is_private(self, scope: Scope) -> bool:
+        if self._private is None:
+            # Read on first use: the app's routes are all added by then.
+            self._private = private_read_routes(scope["app"].routes)
+        as_read = {**scope, "method": "GET"}
+        return any(route.matches(as_read)[0] is Match.FULL for route in self._private)
 
 
 class HeadAsGet:

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
-from starlette.datastructures import URL
 
 from app.core.errors import FieldError, Unprocessable
 from app.core.types import in_storable_range
+from app.core.urls import request_url
 
 T = TypeVar("T")
 
@@ -60,13 +60,10 @@ def invalid_cursor() -> Unprocessable:
     )
 
 
-def next_link(url: URL, cursor: str | None, base_url: str = "") -> str | None:
+def next_link(request: Request, cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    target = url.include_query_params(cursor=cursor)
-    if base_url:
-        target = URL(base_url.rstrip("/") + target.path + ("?" + target.query))
-    return f'<{target}>; rel="next"'
+    return f'<{request_url(request, cursor=cursor)}>; rel="next"'
 
 
 async def page_limit(

@@ -1,5 +1,8 @@
 """Requests per minute, per client address: a pure ASGI guard in front of the app.
 
+The address is the connection's, or the one a trusted proxy forwarded: app/main.py puts
+uvicorn's ProxyHeadersMiddleware, given ``VOCATION_TRUSTED_PROXIES``, in front of this guard.
+
 Counters live where ``VOCATION_RATE_LIMIT_STORAGE_URL`` says: in the process by default,
 in Redis in production (``redis://host:6379``) so that every worker shares them. If that
 store fails, requests go through (logged): a rate limiter must not take the API down.

@@ -24,6 +24,7 @@ import tempfile
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -36,6 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import Depends, Request
 
 from app.core.config import Settings
+from app.core.private_files import make_private_folders
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -63,6 +65,14 @@ class StoredObject:
     key: str
     size: int
     sha256: str  # hex
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """An object found by ``scan``: its key, and when it was last written (UTC)."""
+
+    key: str
+    modified: datetime
 
 
 class StorageError(Exception):
@@ -97,6 +107,11 @@ class Storage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    def scan(self, folder: str) -> AsyncIterator[StoredEntry]:
+        """Every object whose key starts with ``folder/``, in no particular order; on the
+        local backend, the temporary files of saves under way or cut short too."""
+        ...
+
 
 def validate_key(key: str) -> str:
     """Keys come from the caller, yet end up in file paths: refuse anything that could
@@ -112,6 +127,15 @@ def validate_key(key: str) -> str:
             "without '..' or a leading '/'"
         )
     return key
+
+
+def _is_key(key: str) -> bool:
+    """Whether ``scan`` may list it: what no save could have made is not ours to delete."""
+    try:
+        validate_key(key)
+    except ValueError:
+        return False
+    return True
 
 
 async def _in_thread(func: Callable[[], T]) -> T:
@@ -227,12 +251,9 @@ class _PartFile:
 
 
 def _make_folders(root: Path, folder: Path) -> None:
-    # os.makedirs applies its mode to the last folder only; every level gets 0o700 here.
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    current = root
-    for part in folder.relative_to(root).parts:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
+    folder.relative_to(root)  # never a folder outside the root
+    # Every level created gets 0o700, the root's parents too.
+    make_private_folders(folder)
 
 
 class LocalStorage:
@@ -294,6 +315,42 @@ class LocalStorage:
             return await _in_thread(path.is_file)
         except OSError as error:
             raise StorageError(f"could not check {key!r}: {error}") from error
+
+    def scan(self, folder: str) -> AsyncIterator[StoredEntry]:
+        return self._scan(self._path(folder))
+
+    async def _scan(self, top: Path) -> AsyncIterator[StoredEntry]:
+        pending = [top]
+        while pending:
+            entries, folders = await _in_thread(functools.partial(self._list, pending.pop()))
+            pending.extend(folders)
+            for entry in entries:
+                yield entry
+
+    def _list(self, folder: Path) -> tuple[list[StoredEntry], list[Path]]:
+        entries: list[StoredEntry] = []
+        folders: list[Path] = []
+        try:
+            with os.scandir(folder) as listing:
+                for item in listing:
+                    try:
+                        if item.is_dir(follow_symlinks=False):
+                            folders.append(Path(item.path))
+                            continue
+                        # A symlink is not something a save made: left alone.
+                        if not item.is_file(follow_symlinks=False):
+                            continue
+                        modified = item.stat(follow_symlinks=False).st_mtime
+                    except FileNotFoundError:
+                        continue  # removed meanwhile: a failed save, another sweep
+                    key = Path(item.path).relative_to(self.root).as_posix()
+                    if _is_key(key):
+                        entries.append(StoredEntry(key, datetime.fromtimestamp(modified, UTC)))
+        except FileNotFoundError:
+            pass  # nothing was ever stored there
+        except OSError as error:
+            raise StorageError(f"could not list {folder.name!r}: {error}") from error
+        return entries, folders
 
 
 _S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
@@ -462,6 +519,26 @@ class S3Storage:
                 return False
             raise failure from error
         return True
+
+    def scan(self, folder: str) -> AsyncIterator[StoredEntry]:
+        return self._scan(folder, self._object_key(folder) + "/")
+
+    async def _scan(self, folder: str, object_prefix: str) -> AsyncIterator[StoredEntry]:
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        paginator = self._client.get_paginator("list_objects_v2")
+        # Lazy: each next() asks for one page of 1,000 keys, in a thread.
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=object_prefix))
+        while True:
+            try:
+                page = await _in_thread(functools.partial(next, pages, None))
+            except _S3_ERRORS as error:
+                raise _s3_error(error, "list", folder) from error
+            if page is None:
+                return
+            for item in page.get("Contents", []):
+                key = item["Key"][strip:]
+                if _is_key(key):
+                    yield StoredEntry(key, item["LastModified"].astimezone(UTC))
 
 
 def storage_from_settings(settings: Settings) -> Storage:

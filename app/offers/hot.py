@@ -61,7 +61,7 @@ async def list_response(
         get_database(request), query, limit=limit, cursor=cursor, today=day, facets=facets
     )
     settings = request.app.state.settings
-    link = next_link(request.url, page.next_cursor, settings.public_base_url)
+    link = next_link(request, page.next_cursor)
     return cached_body(
         request,
         page.body(),

@@ -13,6 +13,7 @@ from app.core.http import check_if_match, etag_of_model, json_response
 from app.core.pagination import CursorParam, PageLimit
 from app.core.security import OPTIONAL_BEARER, WriterPrincipal, bearer_token, principal_for
 from app.core.strict_query import STRICT_QUERY
+from app.core.urls import url_for
 from app.offers import hot, listing, reads, service
 from app.offers.changes import ChangePage
 from app.offers.models import OfferCreate, OfferPublic, OfferUpdate
@@ -111,7 +112,7 @@ async def create_offer(
     return json_response(
         public,
         status_code=201,
-        headers={"Location": str(request.url_for("get_offer", offer_id=offer_id))},
+        headers={"Location": url_for(request, "get_offer", offer_id=offer_id)},
     )
 
 

@@ -13,6 +13,7 @@ from app.core.http import cached_json, check_if_match, etag_of_model, json_respo
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import AdminPrincipal, WriterPrincipal
 from app.core.strict_query import STRICT_QUERY
+from app.core.urls import url_for
 from app.organisations import service
 from app.organisations.models import (
     OrganisationCreate,
@@ -60,7 +61,7 @@ async def list_organisations(
         kind=[value.value for value in kind],
         departement=list(departement),
     )
-    link = next_link(request.url, page.next_cursor, request.app.state.settings.public_base_url)
+    link = next_link(request, page.next_cursor)
     return cached_json(
         request,
         page,
@@ -103,9 +104,7 @@ async def create_organisation(
         OrganisationPrivate.model_validate(organisation),
         status_code=201,
         etag=etag_of_model(public),
-        headers={
-            "Location": str(request.url_for("get_organisation", id_or_slug=organisation.slug))
-        },
+        headers={"Location": url_for(request, "get_organisation", id_or_slug=organisation.slug)},
     )
 
 

@@ -1,4 +1,4 @@
-"""HTTP around syndication: base URLs, conditional requests, and the JobPosting of one offer.
+"""HTTP around syndication: conditional requests, and the JobPosting of one offer.
 
 Kept apart from ``router.py`` because the offers router imports it for content negotiation.
 """
@@ -10,6 +10,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from app.core.http import etag_of, not_modified
+from app.core.urls import public_base
 from app.offers.models import OfferPublic
 from app.syndication import jsonld
 
@@ -23,12 +24,6 @@ JOB_POSTING_CONTENT: dict[int | str, dict[str, Any]] = {
         "content": {JSONLD: {"schema": {"type": "object", "additionalProperties": True}}},
     }
 }
-
-
-def public_base(request: Request) -> str:
-    """Where the world reaches us: the configured base behind a proxy, else the request's."""
-    configured: str = request.app.state.settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 def _quality(media_range: str) -> tuple[str, float]:

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.datastructures import URL
 from starlette.responses import Response, StreamingResponse
 
 from app.core.clock import Today
@@ -15,11 +14,11 @@ from app.core.errors import problem_responses
 from app.core.http import http_date, not_modified
 from app.core.middleware import is_head
 from app.core.strict_query import STRICT_QUERY
+from app.core.urls import public_base, request_url
 from app.offers import listing
 from app.offers.models import OfferPublic
 from app.offers.query import OfferFilters, offer_filters
 from app.syndication import feeds
-from app.syndication.responses import public_base
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[STRICT_QUERY])
 
@@ -55,11 +54,6 @@ def _documented(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
     return {200: ok, **problem_responses(304, 422)}
 
 
-def _self_url(request: Request, base: str) -> str:
-    url = URL(base + request.url.path)
-    return str(url.replace(query=request.url.query)) if request.url.query else str(url)
-
-
 async def _serve(
     request: Request,
     reader: ReaderDep,
@@ -71,7 +65,7 @@ async def _serve(
     settings = request.app.state.settings
     stamp = await listing.listing_stamp(reader, filters, day)
     base = public_base(request)
-    self_url = _self_url(request, base)
+    self_url = request_url(request)
     changes = [stamp.offers_changed_at, stamp.organisations_changed_at]
     updated = max((moment for moment in changes if moment is not None), default=None)
     # Hashing what the body is made of, not the body: the feed is streamed and never whole.

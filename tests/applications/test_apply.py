@@ -198,13 +198,14 @@ async def test_idempotent_retry_creates_one_application(
     assert await count(session, Application) == 1
     assert len(stored_files(upload_dir)) == 1
 
-    # The token is never stored in clear: the replay hands out a new one, and the first
-    # (presumed lost) stops working.
+    # Issue 15: whoever replays the key and body is not shown a token (the key is no
+    # secret), and the candidate's own keeps working.
     url = f"/v1/applications/{first.json()['id']}"
-    old_token, new_token = first.json()["follow_up_token"], second.json()["follow_up_token"]
-    assert old_token != new_token
-    assert (await client.get(url, headers=bearer(new_token))).status_code == 200
-    assert (await client.get(url, headers=bearer(old_token))).status_code == 401
+    assert second.json()["follow_up_token"] is None
+    assert second.json()["status"] == "received"
+    assert (
+        await client.get(url, headers=bearer(first.json()["follow_up_token"]))
+    ).status_code == 200
     recorded = (await session.execute(select(IdempotencyRecord))).scalars().all()
     assert all("app_" not in (record.response_body or "") for record in recorded)
 
@@ -273,3 +274,29 @@ async def test_a_cv_sent_as_text_is_refused_in_plain_words(
     assert "UploadFile" not in response.text
     assert {"field": "cv", "message": "must be a file"} in response.json()["errors"]
     assert await count(session, Application) == 0
+
+
+async def test_a_replay_from_another_client_never_mints_a_token(
+    app: object, client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    key = {"Idempotency-Key": "seen-in-a-proxy-log"}
+    first = await apply(client, world.offer.id, headers=key)
+    assert first.status_code == 201
+    token_hash = (await session.execute(select(Application.follow_up_token_hash))).scalar_one()
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        replay = await apply(other, world.offer.id, headers=key)
+    assert replay.status_code == 201
+    assert replay.json() == {
+        "id": first.json()["id"],
+        "status": "received",
+        "follow_up_token": None,
+    }
+    session.expire_all()
+    assert (
+        await session.execute(select(Application.follow_up_token_hash))
+    ).scalar_one() == token_hash
+    url = f"/v1/applications/{first.json()['id']}"
+    assert (
+        await client.get(url, headers=bearer(first.json()["follow_up_token"]))
+    ).status_code == 200

@@ -22,7 +22,8 @@ async def test_sign_up_and_sign_in(client: httpx.AsyncClient, session: AsyncSess
     assert "solide" not in candidate.password_hash
 
     again = await client.post(
-        "/v1/candidates", json={"email": "claude.martin@example.org", "password": "x" * 12}
+        "/v1/candidates",
+        json={"email": "claude.martin@example.org", "password": "cheval agrafe batterie correcte"},
     )
     assert again.status_code == 409
     wrong = await client.post(

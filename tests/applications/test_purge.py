@@ -19,6 +19,7 @@ from tests.applications.test_apply import stored_files
 from tests.factories import bearer
 
 PARIS = ZoneInfo("Europe/Paris")
+GRACE = timedelta(minutes=60)
 
 
 def test_months_are_counted_on_the_paris_calendar() -> None:
@@ -110,7 +111,9 @@ async def test_purge_deletes_rows_and_files_past_retention_once(
     storage = app.state.storage
     assert len(stored_files(upload_dir)) == 3
 
-    before = await purge(session, storage, closed_at + timedelta(days=89), PARIS, 24)
+    before = await purge(
+        session, storage, closed_at + timedelta(days=89), PARIS, 24, orphan_grace=GRACE
+    )
     assert before.applications == 0
     assert len(stored_files(upload_dir)) == 3
 
@@ -120,7 +123,9 @@ async def test_purge_deletes_rows_and_files_past_retention_once(
     # 10:00 in Paris (winter) three months later is 10:00 in Paris (summer): 08:00 UTC.
     assert detail.json()["retention_until"] == "2026-04-10T08:00:00Z"
 
-    after = await purge(session, storage, datetime(2026, 4, 10, 8, 1, tzinfo=UTC), PARIS, 24)
+    after = await purge(
+        session, storage, datetime(2026, 4, 10, 8, 1, tzinfo=UTC), PARIS, 24, orphan_grace=GRACE
+    )
     assert (after.applications, after.documents) == (1, 2)
     assert len(stored_files(upload_dir)) == 1
     remaining = (await session.execute(select(Application))).scalars().all()
@@ -130,10 +135,12 @@ async def test_purge_deletes_rows_and_files_past_retention_once(
     documents = (await session.execute(select(ApplicationDocument))).scalars().all()
     assert {str(d.application_id) for d in documents} == {kept.json()["id"]}
 
-    again = await purge(session, storage, datetime(2026, 4, 10, 8, 1, tzinfo=UTC), PARIS, 24)
+    again = await purge(
+        session, storage, datetime(2026, 4, 10, 8, 1, tzinfo=UTC), PARIS, 24, orphan_grace=GRACE
+    )
     assert (again.applications, again.documents) == (0, 0)
 
     much_later = datetime.now(UTC) + timedelta(days=2 * 366)
-    last = await purge(session, storage, much_later, PARIS, 24)
+    last = await purge(session, storage, much_later, PARIS, 24, orphan_grace=GRACE)
     assert last.applications == 1
     assert stored_files(upload_dir) == []

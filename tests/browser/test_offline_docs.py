@@ -40,7 +40,9 @@ def base_url(
 ) -> Iterator[str]:
     url = databases.fresh()
     asyncio.run(databases.clean(url))
-    settings = Settings(database_url=url, upload_dir=tmp_path_factory.mktemp("uploads"))
+    settings = Settings(
+        database_url=url, upload_dir=tmp_path_factory.mktemp("uploads"), allowed_hosts=[HOST]
+    )
     with serve(create_app(settings)) as served:
         yield served
 

@@ -48,6 +48,7 @@ async def test_the_page_holds_the_browser_to_its_own_origin(
     assert directives["default-src"] == "'none'"
     assert directives["img-src"] == "'self' data:"
     assert directives["connect-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
     # Inline scripts run by hash only, never as 'unsafe-inline'.
     assert "unsafe" not in directives["script-src"]
     assert ABSOLUTE_URL.findall(policy) == []

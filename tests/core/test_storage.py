@@ -10,6 +10,7 @@ import threading
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -393,3 +394,30 @@ def test_the_s3_secret_is_never_printed() -> None:
     settings = Settings(s3_secret_access_key="very-secret")
     assert "very-secret" not in repr(settings)
     assert "very-secret" not in str(settings.model_dump())
+
+
+async def test_scan_lists_a_folders_objects_with_when_they_were_written(storage: Storage) -> None:
+    # S3 keeps the time to the second.
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    folder = f"scanned-{uuid.uuid4().hex}"
+    keys = {f"{folder}/a.pdf", f"{folder}/b/c.pdf"}
+    for key in [*keys, f"other-{uuid.uuid4().hex}/d.pdf"]:
+        await storage.save(key, chunks_of(b"%PDF-1.4"), content_type=PDF, max_bytes=KiB)
+    found = {entry.key: entry.modified async for entry in storage.scan(folder)}
+    assert found.keys() == keys
+    assert all(before <= moment <= datetime.now(UTC) for moment in found.values())
+    assert [entry async for entry in storage.scan(f"empty-{uuid.uuid4().hex}")] == []
+
+
+async def test_local_scan_lists_part_files_and_nothing_a_save_could_not_make(
+    tmp_path: Path,
+) -> None:
+    storage = LocalStorage(tmp_path / "uploads")
+    await storage.save("applications/cv", chunks_of(b"%PDF-1.4"), content_type=PDF, max_bytes=KiB)
+    folder = tmp_path / "uploads" / "applications"
+    (folder / "cv.part-0123456789abcdef").write_bytes(b"%PDF")
+    (folder / "deux mots").write_bytes(b"not ours")
+    (tmp_path / "secret").write_bytes(b"not ours either")
+    (folder / "lien").symlink_to(tmp_path / "secret")
+    found = {entry.key async for entry in storage.scan("applications")}
+    assert found == {"applications/cv", "applications/cv.part-0123456789abcdef"}

@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.offers import expiry
 from app.organisations.models import Organisation
+from tests.applications.files import pdf
 from tests.factories import bearer, make_key, offer_body
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -85,7 +86,7 @@ async def test_an_offer_that_does_not_say_how_to_apply_takes_no_application_here
             "email": "camille@example.org",
             "consent": "true",
         },
-        files={"cv": ("cv.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        files={"cv": ("cv.pdf", pdf(), "application/pdf")},
     )
     assert response.status_code == 422, response.text
     assert "does not say how to apply" in response.json()["detail"]

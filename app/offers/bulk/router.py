@@ -19,6 +19,7 @@ from app.core.errors import (
 from app.core.fields import ID_OR_SLUG_PATTERN
 from app.core.http import etag_of_model, json_response
 from app.core.security import Principal, WriterPrincipal, require_roles
+from app.core.urls import url_for
 from app.offers.bulk import formats
 from app.offers.bulk import service as bulk_service
 from app.offers.bulk.upload import BulkMode, BulkReport
@@ -208,7 +209,7 @@ async def put_offer(
         if_match=request.headers.get("if-match"),
         today=day,
     )
-    headers = {"Location": str(request.url_for("get_offer", offer_id=put.offer.id))}
+    headers = {"Location": url_for(request, "get_offer", offer_id=put.offer.id)}
     return json_response(
         put.offer,
         status_code=201 if put.created else 200,
