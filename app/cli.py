@@ -2,26 +2,34 @@
 
 import asyncio
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
+
+# Typer ships its own copy of click; its exceptions are only there.
+from typer._click import exceptions as click
 
 # Every table, so that foreign keys resolve whichever command runs.
 import app.models  # noqa: F401
-from app.core.api_keys import ApiKey, Role, issue_key, revoke_key
-from app.core.config import Settings, get_settings
+from app.core import database_check
+from app.core.api_keys import AmbiguousPrefix, ApiKey, Role, issue_key, revoke_key
+from app.core.config import PROJECT_ROOT, Settings, SettingsFileMissing, get_settings
 from app.core.db import Database, create_engine
 from app.core.migrations import upgrade
 from app.offers import lifetime
 
 T = TypeVar("T")
-OPENAPI_PATH = Path("openapi/openapi.json")
+OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
 # Pretty tracebacks print local variables, and those can hold a key's secret.
 cli = typer.Typer(
@@ -33,22 +41,59 @@ keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 cli.add_typer(keys, name="keys")
 
 
+def fail(message: str, code: int = 1) -> NoReturn:
+    """An expected failure: one line on stderr, and a non-zero exit."""
+    typer.echo(f"vocation: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"vocation {package_version('vocation')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Vocation: the job-board API for public-interest work."""
+
+
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` on the migrated database; any other state is one line and exit 1."""
+
     async def run() -> T:
-        database = Database(create_engine(settings.database_url))
+        url = settings.database_url
+        database_check.require_file(url)
+        database = Database(create_engine(url))
         database.sessions.configure(info=lifetime.session_info(settings))
         try:
+            await database_check.require_head(database.engine, url)
             return await work(database)
         finally:
             await database.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except database_check.DatabaseNotReady as error:
+        fail(str(error))
 
 
 @cli.command()
 def migrate() -> None:
-    """Apply every migration up to head."""
-    upgrade(get_settings().database_url)
+    """Create the database if needed and apply every migration up to head."""
+    url = get_settings().database_url
+    try:
+        asyncio.run(database_check.require_reachable(url))
+    except database_check.DatabaseNotReady as error:
+        fail(str(error))
+    upgrade(url)
     typer.echo("database migrated to head")
 
 
@@ -101,7 +146,9 @@ def demo(
 def push(
     file: Annotated[
         Path | None,
-        typer.Argument(help="A .csv, .ndjson (.jsonl) or .json file of offers.", exists=True),
+        typer.Argument(
+            help="A .csv, .ndjson (.jsonl) or .json file of offers.", exists=True, dir_okay=False
+        ),
     ] = None,
     api: Annotated[
         str, typer.Option(help="The API's base URL.", envvar="VOCATION_API")
@@ -118,10 +165,22 @@ def push(
         ),
     ] = False,
     mode: Annotated[
-        str, typer.Option(help="atomic: each chunk all or nothing; partial: valid rows.")
+        str,
+        typer.Option(
+            help="atomic: each chunk (--chunk-size rows) is written whole or not at all; "
+            "partial: the valid rows are written."
+        ),
     ] = "atomic",
     chunk_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per request.")] = 1000,
-    retries: Annotated[int, typer.Option(min=0, max=20, help="Tries again per chunk.")] = 5,
+    retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=20,
+            help="Tries again per chunk after a network error or a 5xx (or a 409/429 with "
+            "Retry-After); a 4xx stops at once.",
+        ),
+    ] = 5,
     template: Annotated[
         str | None, typer.Option(help="Print the header of a file to fill (`csv`), and stop.")
     ] = None,
@@ -137,10 +196,10 @@ def push(
         except pushing.PushError as error:
             raise typer.BadParameter(str(error)) from None
         return
-    if file is None or key is None:
-        raise typer.BadParameter("give a FILE and --key (or VOCATION_API_KEY)")
     if mode not in {"atomic", "partial"}:
         raise typer.BadParameter("--mode is atomic or partial")
+    if file is None or key is None:
+        raise typer.BadParameter("give a FILE and --key (or VOCATION_API_KEY)")
 
     def progress(sent: int, total: int, totals: pushing.Totals) -> None:
         typer.echo(f"sent {sent:,}/{total:,} rows ({totals.failed:,} failed so far)", err=True)
@@ -163,8 +222,13 @@ def push(
         raise typer.Exit(3) from None
     title = "dry run: nothing written" if dry_run else "written"
     typer.echo(f"{title}\n")
-    for name in ("created", "updated", "unchanged", "closed", "failed"):
-        typer.echo(f"  {name:<10} {getattr(totals, name):>7,}")
+    for name in ("created", "updated", "unchanged", "closed", "failed", "held back"):
+        typer.echo(f"  {name:<10} {getattr(totals, name.replace(' ', '_')):>7,}")
+    if totals.held_back_rows:
+        typer.echo(
+            "\nheld back (valid rows of a chunk refused whole, mode atomic): rows "
+            + pushing.row_ranges(totals.held_back_rows)
+        )
     if totals.errors:
         typer.echo("\nfailed rows:")
         for failure in totals.errors:
@@ -255,45 +319,75 @@ def create_key(
 
 
 @keys.command("revoke")
-def revoke(key: Annotated[str, typer.Argument(help="The key's id or its display prefix.")]) -> None:
+def revoke(
+    key: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEY", help="The key itself, its id, or its prefix as `keys list` shows it."
+        ),
+    ],
+) -> None:
     """Revoke a key: it is refused (401) from the next request on."""
 
     async def work(database: Database) -> ApiKey | None:
         async with database.sessions() as session:
             return await revoke_key(session, key)
 
-    revoked = _with_database(get_settings(), work)
+    try:
+        revoked = _with_database(get_settings(), work)
+    except AmbiguousPrefix as error:
+        fail(str(error))
     if revoked is None:
-        typer.echo(f"no key {key!r}", err=True)
-        raise typer.Exit(1)
+        fail(f"no key {key!r}: give the key, its id, or its prefix as `vocation keys list` shows")
     typer.echo(f"revoked {revoked.id} ({revoked.display_prefix}…)")
 
 
 @keys.command("list")
 def list_keys() -> None:
-    """List keys (id, prefix, role, organisation, revoked), never their secrets."""
+    """List keys (id, prefix, role, organisation, label, state), never their secrets."""
+    from app.organisations.models import Organisation
 
     async def work(database: Database) -> list[Any]:
         async with database.reader.connect() as connection:
-            statement = select(
-                col(ApiKey.id),
-                col(ApiKey.display_prefix),
-                col(ApiKey.role),
-                col(ApiKey.organisation_id),
-                col(ApiKey.revoked_at),
-            ).order_by(col(ApiKey.created_at))
+            statement = (
+                select(
+                    col(ApiKey.id),
+                    col(ApiKey.display_prefix),
+                    col(ApiKey.role),
+                    col(Organisation.slug),
+                    col(ApiKey.label),
+                    col(ApiKey.revoked_at),
+                )
+                .outerjoin(Organisation, col(Organisation.id) == col(ApiKey.organisation_id))
+                .order_by(col(ApiKey.created_at))
+            )
             return list((await connection.execute(statement)).all())
 
+    table = [("ID", "PREFIX", "ROLE", "ORGANISATION", "LABEL", "STATE")]
     for row in _with_database(get_settings(), work):
-        revoked = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-        organisation = row.organisation_id or "-"
-        typer.echo(f"{row.id}  {row.display_prefix}…  {row.role:<9}  {organisation}  {revoked}")
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        table.append(
+            (
+                str(row.id),
+                f"{row.display_prefix}…",
+                row.role,
+                row.slug or "-",
+                row.label or "-",
+                state,
+            )
+        )
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]) - 1)]
+    for line in table:
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        typer.echo("  ".join([*cells, line[-1]]))
 
 
 def openapi_document() -> str:
     from app.main import create_app
 
-    schema = create_app(get_settings()).openapi()
+    # The spec depends on no database: an in-memory one leaves no file behind.
+    settings = get_settings().model_copy(update={"database_url": "sqlite://"})
+    schema = create_app(settings).openapi()
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
@@ -317,8 +411,48 @@ def openapi(
     typer.echo(f"wrote {output}")
 
 
+def _one_line(error: click.ClickException) -> str:
+    message = " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and context is not None:
+        return f"{context.command_path}: {message} (see `{context.command_path} --help`)"
+    return f"vocation: {message}"
+
+
+def _run() -> int:
+    try:
+        code = cli(standalone_mode=False)
+    except click.NoArgsIsHelpError as error:
+        error.show()
+        return 2
+    except click.ClickException as error:
+        typer.echo(_one_line(error), err=True)
+        return error.exit_code
+    except typer.Abort:
+        typer.echo("vocation: aborted", err=True)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
 def main() -> None:
-    cli()
+    """The installed command: every expected failure is one line on stderr."""
+    try:
+        code = _run()
+    except SettingsFileMissing as error:
+        typer.echo(f"vocation: {error}", err=True)
+        code = 1
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "_".join(str(part) for part in first["loc"]).upper()
+        where = f"VOCATION_{name}: " if name else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        typer.echo(f"vocation: {where}{message}", err=True)
+        code = 1
+    except SQLAlchemyError as error:
+        # A failure while a command runs (a lock held too long, a connection lost).
+        typer.echo(f"vocation: database error: {database_check.reason(error)}", err=True)
+        code = 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -228,4 +228,11 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-app = create_app()
+def __getattr__(name: str) -> Any:
+    # `app.main:app` (uvicorn, vocation serve) is made on first use: importing create_app
+    # (`vocation openapi`, the tests) must not create the configured database.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,8 +22,10 @@ from app.offers.bulk.cells import COLUMNS
 from app.offers.bulk.formats import csv_delimiter, header_name
 
 CSV, NDJSON, JSON = "text/csv", "application/x-ndjson", "application/json"
-# Answers worth waiting for: the server is busy, restarting, or still running our twin.
-_RETRYABLE = {409, 429, 502, 503, 504}
+# A client error is not sent again: the same request would get the same answer. Two are
+# the server asking to come back later (`Retry-After`): our twin still running (409), or
+# too many requests (429).
+_ASKED_TO_RETRY = {409, 429}
 
 
 class PushError(Exception):
@@ -130,13 +132,67 @@ class Totals:
     closed: int = 0
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Valid rows not written because their chunk was refused whole (mode=atomic), by
+    # their row in the file.
+    held_back_rows: list[int] = field(default_factory=list)
 
-    def add(self, report: dict[str, Any], first_row: int) -> None:
+    @property
+    def held_back(self) -> int:
+        return len(self.held_back_rows)
+
+    def add(self, report: dict[str, Any], chunk: Chunk) -> None:
         for name in ("created", "updated", "unchanged", "closed", "failed"):
             setattr(self, name, getattr(self, name) + int(report.get(name, 0)))
+        failed_rows = set()
         for error in report.get("errors", []):
             # The server counts rows within the chunk; the recruiter reads the file.
-            self.errors.append({**error, "row": error["row"] + first_row - 1})
+            row = error["row"] + chunk.first_row - 1
+            failed_rows.add(row)
+            self.errors.append({**error, "row": row})
+        if report.get("mode") == "atomic" and report.get("failed"):
+            # The server refused the chunk whole (or, in a dry run, would): its valid
+            # rows are not written either.
+            rows = range(chunk.first_row, chunk.first_row + chunk.rows)
+            self.held_back_rows.extend(row for row in rows if row not in failed_rows)
+
+
+def row_ranges(rows: list[int]) -> str:
+    """`3, 5–9, 12`: file rows, runs shortened."""
+    runs: list[list[int]] = []
+    for row in sorted(rows):
+        if runs and row == runs[-1][1] + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    return ", ".join(str(first) if first == last else f"{first}–{last}" for first, last in runs)
+
+
+def _retryable(response: httpx.Response) -> bool:
+    if response.status_code >= 500:
+        return True
+    return response.status_code in _ASKED_TO_RETRY and "retry-after" in response.headers
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+def check_api(api: str) -> str:
+    """The server's base URL, or a PushError at once: a URL that can never work would
+    otherwise be tried again and again."""
+    example = "such as https://api.example.org or http://127.0.0.1:8000"
+    try:
+        url = httpx.URL(api)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in {"http", "https"} or not url.host:
+        raise PushError(f"--api {api!r} must start with http:// or https://, {example}.")
+    if url.path.rstrip("/").endswith("/v1"):
+        raise PushError(
+            f"--api {api!r}: give the server's address without /v1, {example}; "
+            "vocation push adds /v1/offers/bulk."
+        )
+    return api.rstrip("/")
 
 
 def _wait_before_retry(response: httpx.Response | None, attempt: int) -> float:
@@ -171,7 +227,7 @@ def send_chunk(
             body = _json_or_none(response)
             if body is not None and "created" in body:
                 return body  # a report: 200, or 422 when an atomic chunk had bad rows
-            if response.status_code not in _RETRYABLE:
+            if not _retryable(response):
                 detail = (body or {}).get("detail") or response.text[:200]
                 where = ""
                 if response.status_code in {413, 422}:
@@ -181,7 +237,7 @@ def send_chunk(
                 raise PushError(f"{where}the server answered {response.status_code}: {detail}")
             problem = f"the server answered {response.status_code}"
         if attempt == retries:
-            raise PushError(f"{problem}; gave up after {retries + 1} tries")
+            raise PushError(f"{problem}; gave up after {_tries(retries + 1)}")
         delay = _wait_before_retry(response, attempt)
         say(
             f"  rows {chunk.first_row}–{chunk.first_row + chunk.rows - 1}: {problem}, "
@@ -240,6 +296,7 @@ def push(
     say: Callable[[str], None] = print,
     transport: httpx.BaseTransport | None = None,
 ) -> Totals:
+    base_url = check_api(api)
     media_type = media_type_of(path)
     # With --sync the upload must be the whole list at once: a chunk would close the
     # offers of the other chunks.
@@ -255,7 +312,7 @@ def push(
     run = uuid.uuid4().hex[:12]
     totals = Totals()
     with httpx.Client(
-        base_url=api.rstrip("/"),
+        base_url=base_url,
         headers={"Authorization": f"Bearer {key}", "User-Agent": "vocation-push"},
         timeout=httpx.Timeout(300.0, connect=10.0),
         transport=transport,
@@ -271,7 +328,7 @@ def push(
                 retries=retries,
                 say=say,
             )
-            totals.add(report, part.first_row)
+            totals.add(report, part)
             sent += part.rows
             progress(sent, total, totals)
     return totals

@@ -2,10 +2,13 @@
 
 import csv
 import json
+import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -285,3 +288,149 @@ async def test_push_reads_the_csv_as_strictly_as_the_server_and_names_file_rows(
     assert "Row 1 is over 1 MiB" in chunked.stderr
     # The NDJSON's first chunk went through: NSP-001 created, NSP-002 updated.
     assert await counts(session, organisation) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("api", "said"),
+    [
+        ("127.0.0.1:8000", "http://"),
+        ("api.example.org", "http://"),
+        ("http://127.0.0.1:8000/v1", "without /v1"),
+        ("https://api.example.org/v1/", "without /v1"),
+    ],
+)
+def test_push_refuses_a_url_without_scheme_or_with_v1_at_once(
+    tmp_path: Path, api: str, said: str
+) -> None:
+    path = write_csv(tmp_path / "offres.csv", [offer_row(1)])
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["push", str(path), "--api", api, "--key", "voc_x"])
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 0.5
+    assert result.exit_code == 3, result.output
+    assert said in result.stderr
+    assert "sending again" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@contextmanager
+def answering(status: int, body: bytes = b'{"detail": "Nope."}') -> Iterator[tuple[str, list[str]]]:
+    """A tiny HTTP server answering every request with ``status``; yields its URL and the
+    paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            asked.append(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+def test_push_does_not_retry_a_client_error(tmp_path: Path, status: int) -> None:
+    path = write_csv(tmp_path / "offres.csv", [offer_row(1)])
+    with answering(status) as (url, asked):
+        result = CliRunner().invoke(
+            cli, ["push", str(path), "--api", url, "--key", "voc_x", "--retries", "3"]
+        )
+    assert result.exit_code == 3, result.output
+    assert len(asked) == 1
+    assert f"answered {status}" in result.stderr
+    assert "sending again" not in result.stderr
+
+
+@pytest.mark.parametrize(("retries", "tries"), [(0, "1 try"), (2, "3 tries")])
+def test_push_retries_a_server_error_and_counts_its_tries(
+    tmp_path: Path, retries: int, tries: str
+) -> None:
+    path = write_csv(tmp_path / "offres.csv", [offer_row(1)])
+    with answering(500) as (url, asked):
+        result = CliRunner().invoke(
+            cli, ["push", str(path), "--api", url, "--key", "voc_x", "--retries", str(retries)]
+        )
+    assert result.exit_code == 3, result.output
+    assert len(asked) == retries + 1
+    assert asked[0].startswith("/v1/offers/bulk?")
+    assert f"gave up after {tries}" in result.stderr
+
+
+def _summary(output: str) -> dict[str, int]:
+    """The summary's counts: its lines `  <name>  <number>`."""
+    found = (re.fullmatch(r"  ([a-z][a-z ]*?) +([\d,]+)", line) for line in output.splitlines())
+    return {match[1]: int(match[2].replace(",", "")) for match in found if match}
+
+
+async def test_push_atomic_reports_the_valid_rows_held_back_with_their_chunk(
+    settings: Settings, session: AsyncSession, organisation: Organisation, tmp_path: Path
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    rows = [offer_row(number) for number in range(1, 8)]
+    rows[3]["contract_type"] = "cdx"  # row 4: its chunk is rows 3–4
+    rows[5]["contract_type"] = "cdx"  # row 6: its chunk is rows 5–6
+    path = write_csv(tmp_path / "offres.csv", rows)
+
+    with serve(create_app(settings)) as base_url:
+        result = CliRunner().invoke(
+            cli, ["push", str(path), "--api", base_url, "--key", key, "--chunk-size", "2"]
+        )
+
+    assert result.exit_code == 1, result.output
+    assert _summary(result.stdout) == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "closed": 0,
+        "failed": 2,
+        "held back": 2,
+    }
+    assert "held back (valid rows of a chunk refused whole, mode atomic): rows 3, 5" in (
+        result.stdout
+    )
+    assert await counts(session, organisation) == (3, 3)
+
+
+@pytest.mark.parametrize(
+    ("bad", "mode", "code"),
+    [(False, "atomic", 0), (True, "atomic", 1), (True, "partial", 1)],
+    ids=["good", "atomic-bad", "partial-bad"],
+)
+async def test_push_dry_run_reports_what_the_real_run_does(
+    settings: Settings,
+    session: AsyncSession,
+    organisation: Organisation,
+    tmp_path: Path,
+    bad: bool,
+    mode: str,
+    code: int,
+) -> None:
+    key = await make_key(session, "recruiter", organisation)
+    rows = [offer_row(number) for number in range(1, 6)]
+    if bad:
+        rows[3]["contract_type"] = "cdx"
+    path = write_csv(tmp_path / "offres.csv", rows)
+    command = ["push", str(path), "--key", key, "--mode", mode, "--chunk-size", "2"]
+
+    with serve(create_app(settings)) as base_url:
+        dry = CliRunner().invoke(cli, [*command, "--api", base_url, "--dry-run"])
+        assert await counts(session, organisation) == (0, 0)
+        real = CliRunner().invoke(cli, [*command, "--api", base_url])
+
+    assert (dry.exit_code, real.exit_code) == (code, code), dry.output + real.output
+    assert _summary(dry.stdout) == _summary(real.stdout)
+    assert _summary(real.stdout)["created"] == (await counts(session, organisation))[0]

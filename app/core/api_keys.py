@@ -70,15 +70,30 @@ async def issue_key(
     return key, secret
 
 
-async def revoke_key(session: AsyncSession, key_id_or_prefix: str) -> ApiKey | None:
+class AmbiguousPrefix(Exception):
+    """Two keys share the prefix given: the id (or the key) tells them apart."""
+
+
+async def revoke_key(session: AsyncSession, given: str) -> ApiKey | None:
+    """Revoke the key named by the key itself, its id, or its display prefix (as listed,
+    with or without its trailing "…")."""
+    given = given.strip()
     statement = select(ApiKey)
     try:
-        statement = statement.where(ApiKey.id == uuid.UUID(key_id_or_prefix))
+        statement = statement.where(ApiKey.id == uuid.UUID(given))
     except ValueError:
-        statement = statement.where(ApiKey.display_prefix == key_id_or_prefix)
-    key = (await session.execute(statement)).scalars().first()
-    if key is None:
+        prefix = given.removesuffix("…").removesuffix("...")
+        # A prefix holds at most 16 characters (its column's size); a key is longer.
+        if looks_like_key(given) and len(given) > 16:
+            statement = statement.where(ApiKey.key_hash == hash_key(given))
+        else:
+            statement = statement.where(ApiKey.display_prefix == prefix)
+    found = (await session.execute(statement.limit(2))).scalars().all()
+    if len(found) > 1:
+        raise AmbiguousPrefix(f"several keys start with {given!r}: give the key's id")
+    if not found:
         return None
+    key = found[0]
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         await session.commit()

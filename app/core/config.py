@@ -1,23 +1,60 @@
-"""Every setting of the service, read from the environment with the ``VOCATION_`` prefix."""
+"""Every setting of the service, read from the environment with the ``VOCATION_`` prefix
+and from the settings file (``settings_file()``); relative paths resolve in ``home``."""
 
 import ipaddress
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+def _project_root() -> Path:
+    """The checkout, found from this file whatever the working directory; the working
+    directory when the package is installed (the Docker image's WORKDIR holds alembic.ini)."""
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "alembic.ini").exists() else Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
+
+
+class SettingsFileMissing(Exception):
+    """VOCATION_ENV_FILE names a file that is not there."""
+
+
+def settings_file() -> Path | None:
+    """VOCATION_ENV_FILE when set (it must exist), otherwise the checkout's `.env`."""
+    named = os.environ.get("VOCATION_ENV_FILE")
+    if named:
+        path = (PROJECT_ROOT / Path(named).expanduser()).resolve()
+        if not path.is_file():
+            raise SettingsFileMissing(f"VOCATION_ENV_FILE names {path}, which does not exist")
+        return path
+    default = PROJECT_ROOT / ".env"
+    return default if default.is_file() else None
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VOCATION_", env_file=".env", extra="ignore")
+    # The settings file is given by get_settings(): Settings() alone reads the environment.
+    model_config = SettingsConfigDict(env_prefix="VOCATION_", extra="ignore")
 
+    home: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="The data folder, in which relative paths of the other settings "
+        "resolve (itself relative to the checkout); by default the checkout's var/.",
+    )
     database_url: str = Field(
-        default="sqlite:///./var/vocation.db",
+        default="sqlite:///vocation.db",
         description="SQLAlchemy URL. sqlite:///path or postgresql://user@host/db; the async "
-        "driver (aiosqlite, asyncpg) is chosen by the service.",
+        "driver (aiosqlite, asyncpg) is chosen by the service. A relative SQLite path is in "
+        "`home`.",
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
@@ -82,7 +119,10 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Europe/Paris", description="Zone in which an offer's deadline day ends."
     )
-    upload_dir: Path = Field(default=Path("./var/uploads"))
+    upload_dir: Path = Field(
+        default=Path("uploads"),
+        description="Where uploaded documents are stored (local storage); relative to `home`.",
+    )
     storage_url: str = Field(
         default="",
         description="Where uploaded documents go: empty for upload_dir, file://<folder>, or "
@@ -258,7 +298,30 @@ class Settings(BaseSettings):
             hosts.append(f"[{public}]" if ":" in public else public)
         return hosts
 
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Self:
+        # Nothing depends on the working directory: cron, systemd and a shell elsewhere
+        # all find the same data.
+        self.home = (PROJECT_ROOT / self.home.expanduser()).resolve()
+        self.upload_dir = self.home / self.upload_dir.expanduser()
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            # The URL may hold a password: it is not repeated.
+            raise ValueError("VOCATION_DATABASE_URL is not a database URL") from None
+        path = url.database
+        if (
+            url.get_backend_name() == "sqlite"
+            and path
+            and path != ":memory:"
+            and not path.startswith("file:")
+            and not Path(path).expanduser().is_absolute()
+        ):
+            resolved = url.set(database=str(self.home / Path(path).expanduser()))
+            self.database_url = resolved.render_as_string(hide_password=False)
+        return self
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings(_env_file=settings_file())

@@ -1,20 +1,13 @@
 """Alembic, driven from Python: the CLI migrates with it and /readyz compares with head."""
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+# The Docker image copies alembic.ini and migrations/ to its working directory.
+from app.core.config import PROJECT_ROOT
 
-def _project_root() -> Path:
-    """The checkout in development; the working directory when the package is installed
-    (the Docker image copies alembic.ini and migrations/ there)."""
-    checkout = Path(__file__).resolve().parents[2]
-    return checkout if (checkout / "alembic.ini").exists() else Path.cwd()
-
-
-PROJECT_ROOT = _project_root()
+__all__ = ["PROJECT_ROOT", "alembic_config", "downgrade", "head_revision", "upgrade"]
 
 
 def alembic_config(database_url: str | None = None) -> Config:

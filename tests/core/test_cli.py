@@ -140,3 +140,83 @@ def test_reindex_rebuilds_the_search_index(cli_database: str) -> None:
     assert result.exit_code == 0, result.output
     assert f"indexed {published} published offers" in result.stdout
     assert _scalar(cli_database, "SELECT count(*) FROM offer_search") == published
+
+
+def test_boolean_flags_show_no_value_in_help() -> None:
+    runner = CliRunner()
+    for command, flag in (("push", "--dry-run"), ("demo", "--if-empty"), ("openapi", "--check")):
+        result = runner.invoke(cli, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        line = next(line for line in result.stdout.splitlines() if flag in line)
+        assert "<bool>" not in line
+        assert "BOOLEAN" not in line.upper()
+
+
+def test_version_is_the_package_s() -> None:
+    from importlib.metadata import version
+
+    result = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [str(Path(sys.executable).with_name("vocation")), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"vocation {version('vocation')}"
+
+
+def _create_key(runner: CliRunner, *args: str) -> str:
+    created = runner.invoke(cli, ["keys", "create", *args])
+    assert created.exit_code == 0, created.output
+    return created.stdout.strip().splitlines()[-1]
+
+
+def test_keys_list_has_a_header_and_names_the_organisation_and_label(cli_database: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    _create_key(
+        runner,
+        *("--role", "recruiter", "--organisation", "etat-lin", "--label", "export RH nuit"),
+    )
+    _create_key(runner, "--role", "partner")
+
+    listed = runner.invoke(cli, ["keys", "list"], env={"COLUMNS": "200"})
+
+    assert listed.exit_code == 0, listed.output
+    header, recruiter, partner = listed.stdout.splitlines()
+    assert header.split() == ["ID", "PREFIX", "ROLE", "ORGANISATION", "LABEL", "STATE"]
+    assert "etat-lin" in recruiter
+    assert "export RH nuit" in recruiter
+    assert recruiter.rstrip().endswith("active")
+    assert "partner" in partner
+    # The columns line up under their header.
+    assert recruiter.index("etat-lin") == header.index("ORGANISATION")
+
+
+@pytest.mark.parametrize("form", ["key", "id", "prefix as listed", "prefix without …"])
+def test_keys_revoke_takes_the_key_its_id_or_its_prefix_as_listed(
+    cli_database: str, form: str
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    secret = _create_key(runner, "--role", "recruiter", "--organisation", "etat-lin")
+    other = _create_key(runner, "--role", "partner")
+    row = next(key for key in _keys(cli_database) if key.key_hash == hash_key(secret))
+    listed = runner.invoke(cli, ["keys", "list"]).stdout
+    shown_prefix = next(word for word in listed.split() if word.startswith(row.display_prefix))
+    given = {
+        "key": secret,
+        "id": str(row.id),
+        "prefix as listed": shown_prefix,
+        "prefix without …": row.display_prefix,
+    }[form]
+
+    revoked = runner.invoke(cli, ["keys", "revoke", given])
+
+    assert revoked.exit_code == 0, revoked.output
+    states = {key.key_hash: key.revoked_at for key in _keys(cli_database)}
+    assert states[hash_key(secret)] is not None
+    assert states[hash_key(other)] is None
+    unknown = runner.invoke(cli, ["keys", "revoke", "voc_nothing…"])
+    assert unknown.exit_code == 1

@@ -191,15 +191,19 @@ async def test_dry_run_reports_and_writes_nothing(
     await make_offer(session, labo, reference="LABO-0001", title="Ancienne")
     before = await stored(session, labo)
 
-    response = await upload(
-        client, key, [row(1), row(2), row(3, contract_type="cdx")], dry_run=True
-    )
+    offers = [row(1), row(2), row(3, contract_type="cdx")]
+    response = await upload(client, key, offers, dry_run=True, mode="partial")
 
     assert response.status_code == 200
     report = response.json()
     assert (report["dry_run"], report["written"]) == (True, False)
     assert (report["created"], report["updated"], report["failed"]) == (1, 1, 1)
     assert report["errors"][0]["row"] == 3
+    assert await stored(session, labo) == before
+    # In mode=atomic the real run would write nothing: so says the dry run (422).
+    atomic = await upload(client, key, offers, dry_run=True)
+    assert atomic.status_code == 422
+    assert (atomic.json()["created"], atomic.json()["failed"]) == (0, 1)
     assert await stored(session, labo) == before
 
 

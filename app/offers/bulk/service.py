@@ -173,7 +173,8 @@ async def upload(
                 "Some of these offers changed during the upload; send it again.",
                 headers={"Retry-After": "1"},
             ) from None
-        status = 200 if report.written or sent.dry_run or not report.failed else 422
+        # A dry run answers as the real run would: 422 when mode=atomic refuses the upload.
+        status = 422 if sent.mode == BulkMode.atomic and report.failed else 200
         body = _atomic_failure(report) if status == 422 else report.model_dump_json()
         if not report.written:
             await session.rollback()
@@ -187,8 +188,13 @@ async def upload(
 def _atomic_failure(report: BulkReport) -> str:
     """A problem (RFC 9457) that carries the whole report: its `errors` keep the problem's
     `field` and `message`, and add each row's number and reference."""
+    outcome = (
+        "nothing would be written (dry run, mode=atomic)"
+        if report.dry_run
+        else "nothing was written (mode=atomic)"
+    )
     refused = Unprocessable(
-        f"{report.failed} row(s) failed, so nothing was written (mode=atomic). "
+        f"{report.failed} row(s) failed, so {outcome}. "
         "Fix them, or send mode=partial to write the valid rows."
     )
     problem = {

@@ -55,7 +55,8 @@ class BulkReport(BaseModel):
     written: bool = Field(
         description="Whether the upload was applied: false for a dry run, and for "
         "mode=atomic with errors (nothing written). In mode=partial it is true even when "
-        "every row failed; the counts then say that nothing changed."
+        "every row failed; the counts then say that nothing changed. A dry run's counts "
+        "and status are the real run's: in mode=atomic with errors, 0 and 422."
     )
     created: int
     updated: int
@@ -91,8 +92,13 @@ class _Run:
         self.failed_rows.add(error.row)
 
     @property
+    def applies(self) -> bool:
+        """Whether the upload is (or, in a dry run, would be) applied."""
+        return not (self.mode == BulkMode.atomic and self.errors)
+
+    @property
     def writing(self) -> bool:
-        return not self.dry_run and not (self.mode == BulkMode.atomic and self.errors)
+        return not self.dry_run and self.applies
 
     def names_organisation(self, reference: str) -> bool:
         return reference in {self.organisation.slug, str(self.organisation.id)}
@@ -286,15 +292,17 @@ async def run_upload(
         # Such a row may name an offer that sync would otherwise close, for good.
         for number in run.without_reference:
             run.fail(RowError(number, None, "reference", _NO_SYNC))
-    elif sync and (run.writing or dry_run):
+    elif sync and run.applies:
         closed = await upsert.close_absent(
             background.offers if run.writing else None, session, organisation.id, run.references
         )
     written = run.writing
     if written:
         await background.offers.finish()
-    # Atomic with errors: nothing is written, so nothing was created or updated.
-    counts = run.counts if written or dry_run else dict.fromkeys(Outcome, 0)
+    # Atomic with errors: nothing is written, so nothing was created or updated; a dry
+    # run says the same, since it answers what the real run would.
+    applies = run.applies
+    counts = run.counts if applies else dict.fromkeys(Outcome, 0)
     return BulkReport(
         dry_run=dry_run,
         mode=mode,
@@ -302,7 +310,7 @@ async def run_upload(
         created=counts[Outcome.created],
         updated=counts[Outcome.updated],
         unchanged=counts[Outcome.unchanged],
-        closed=closed if (written or dry_run) else 0,
+        closed=closed if applies else 0,
         failed=len(run.failed_rows),
         errors=[BulkError(**asdict(error)) for error in sorted(run.errors, key=_order)],
     )
