@@ -10,6 +10,7 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
+    VOCATION_HOME=/srv/vocation/var \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -18,6 +19,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # X-Forwarded-For is believed. Empty believes no one: list your proxy, or every client
 # looks like the proxy to the rate limit and in the log.
 ENV VOCATION_TRUSTED_PROXIES=""
+# The host names answered (421 otherwise): set VOCATION_PUBLIC_BASE_URL (its host is
+# answered, and it alone is written in links) and VOCATION_ALLOWED_HOSTS for any other name;
+# the defaults answer only localhost and 127.0.0.1. /healthz and /readyz answer any host.
 # WEB_CONCURRENCY (worker processes) is left unset: one per core the container may use.
 # Set it when the container gets a CPU quota (--cpus) smaller than its cores.
 

@@ -28,6 +28,8 @@ export async function apply(offerId: string, cv: Blob, token: string): Promise<s
     },
   });
   if (error) throw new Error(error.title);
+  // null on a replay of the same Idempotency-Key: only the first answer shows the token.
+  if (data.follow_up_token === null) throw new Error("replayed: keep the first answer's token");
   return data.follow_up_token;
 }
 
