@@ -3,10 +3,13 @@ then the server, healthy on /readyz, without the server header. Building it is s
 where no Docker daemon answers; its health check runs everywhere."""
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -109,3 +112,60 @@ def test_the_health_check_follows_readyz(
         done = subprocess.run(command, capture_output=True, timeout=30, check=False)  # noqa: S603
 
     assert (done.returncode == 0) is migrated
+
+
+def _command() -> list[str]:
+    """The image's CMD, as the Dockerfile gives it."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.startswith("CMD"))
+    command: list[str] = json.loads(line.removeprefix("CMD").strip())
+    return command
+
+
+def test_the_image_command_serves_without_migrating(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    """Replicas must not migrate at start-up: the image's command, run on a database that is
+    not migrated, serves /healthz and leaves /readyz at 503 until `vocation migrate` runs."""
+    url = databases.blank()
+    port = _free_port()
+    command = [
+        part.replace("0.0.0.0", "127.0.0.1").replace("8000", str(port))  # noqa: S104
+        for part in _command()
+    ]
+    bin_folder = str(Path(sys.executable).parent)
+    server = subprocess.Popen(  # noqa: S603 - the image's own command
+        command,
+        env={
+            **os.environ,
+            "PATH": f"{bin_folder}{os.pathsep}{os.environ.get('PATH', '')}",
+            "VOCATION_DATABASE_URL": url,
+            "WEB_CONCURRENCY": "1",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, "the image's command stopped"
+            assert time.monotonic() < deadline, "the image's command did not serve"
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:  # noqa: S310
+                    assert answer.status == 200
+                    break
+            except OSError:
+                time.sleep(0.3)
+        with pytest.raises(urllib.error.HTTPError) as not_ready:
+            urllib.request.urlopen(f"{base}/readyz", timeout=5)  # noqa: S310
+        assert not_ready.value.code == 503
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
