@@ -34,7 +34,7 @@ COPY alembic.ini ./
 COPY migrations ./migrations
 
 RUN useradd --system --uid 10001 --home-dir /srv/vocation vocation \
-    && mkdir -p var && chown vocation:vocation var
+    && install -d -m 0700 -o vocation -g vocation var
 USER vocation
 # The SQLite database and local uploads; created owned by vocation, so a new named volume
 # is too.

@@ -28,12 +28,13 @@ $(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(INSTALLED)
 
-# Allowed hosts: the names this machine is reached by; the Production section of the
-# README says what to set on a server.
+# Allowed hosts: localhost unless the environment names others (`make run HOST=0.0.0.0`
+# reached by the machine's address needs VOCATION_ALLOWED_HOSTS=localhost,192.168.1.20);
+# the Production section of the README says what to set on a server.
 run: $(if $(wildcard $(INSTALLED)),$(INSTALLED),$(RUNTIME))
 	$(BIN)/vocation migrate
 	$(BIN)/vocation demo --if-empty
-	VOCATION_ALLOWED_HOSTS='["localhost","127.0.0.1"]' \
+	VOCATION_ALLOWED_HOSTS="$${VOCATION_ALLOWED_HOSTS:-localhost,127.0.0.1}" \
 		$(BIN)/vocation serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 lint: install

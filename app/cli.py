@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
@@ -447,6 +448,10 @@ def main() -> None:
         where = f"VOCATION_{name}: " if name else ""
         message = str(first["msg"]).removeprefix("Value error, ")
         typer.echo(f"vocation: {where}{message}", err=True)
+        code = 1
+    except SettingsError as error:
+        # A setting pydantic-settings could not even decode (malformed JSON, for one).
+        typer.echo(f"vocation: {error}", err=True)
         code = 1
     except SQLAlchemyError as error:
         # A failure while a command runs (a lock held too long, a connection lost).

@@ -251,6 +251,8 @@ class VocationProtocol(HttpToolsProtocol):
                 [
                     b"content-type: application/problem+json\r\n",
                     b"x-content-type-options: nosniff\r\n",
+                    b"x-frame-options: DENY\r\n",
+                    b"content-security-policy: frame-ancestors 'none'\r\n",
                     b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
                     b"connection: close\r\n\r\n",
                     body,

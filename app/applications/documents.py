@@ -65,7 +65,17 @@ _DOCX_ENTRIES = ("[Content_Types].xml", "word/document.xml")
 _CHUNK = 1024 * 1024
 # What zipfile lets escape from a damaged archive: its own error, short reads, seeks past
 # the end, garbled headers, and the decompressors' errors on a corrupt mimetype entry.
-_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError)
+# NotImplementedError: an entry compressed by a method zipfile cannot read (any entry, XML
+# parts included), which no office suite writes.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+)
 
 # Cc: C0/C1 controls (NUL, newlines, ESC...); Cf: format characters, among them the bidi
 # overrides and isolates (U+202E makes "cv\u202efdp.exe" display as "cvexe.pdf") and the

@@ -10,7 +10,7 @@ from sqlmodel import col
 from app.candidates import lockout, strength, tokens
 from app.candidates.guard import Guard
 from app.candidates.models import Candidate, CandidateCreate
-from app.core.email import canonical_email
+from app.core.email import account_email
 from app.core.errors import Conflict, Unauthorized
 from app.core.security import bearer_challenge
 from app.core.types import utcnow
@@ -44,7 +44,7 @@ async def authenticate(
 ) -> uuid.UUID | None:
     """The account these credentials open, or None; as slow either way. Throttled (429) and
     locked (429) accounts, and a full hashing queue (503), are refused before any hash."""
-    email = canonical_email(email)
+    email = account_email(email)
     await guard.throttle(email)
     row = (await session.execute(_CREDENTIALS.where(col(Candidate.email) == email))).first()
     # No connection is held while the hash waits for its turn.

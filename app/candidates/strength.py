@@ -15,8 +15,11 @@ def check(password: str, email: str, least_score: int) -> None:
     """Raise a 422 that says why, when ``password`` scores under ``least_score`` (0-4)."""
     # The address and its words: a password made of them is guessed first.
     user_inputs = [email, *re.split(r"[@.+_-]+", email)]
+    # zxcvbn refuses (ValueError) rather than truncates past max_length.
     result = zxcvbn(
-        password, user_inputs=[part for part in user_inputs if part], max_length=_CHECKED_LENGTH
+        password[:_CHECKED_LENGTH],
+        user_inputs=[part for part in user_inputs if part],
+        max_length=_CHECKED_LENGTH,
     )
     if result["score"] >= least_score:
         return

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         "the service writes: Link and Location headers, feeds, JSON-LD, redirects. Empty uses "
         "the request's, from an allowed host only. An https URL also turns HSTS on.",
     )
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
         description="Host names answered (421 for any other); `*.example.org` matches its "
         "subdomains. The host of public_base_url is always answered; /healthz and /readyz "
@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     public_cache_seconds: int = Field(
         default=60, ge=0, description="max-age of Cache-Control on public reads."
     )
-    cors_write_origins: list[str] = Field(
+    cors_write_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed to call write routes from a browser."
     )
     timezone: str = Field(
@@ -256,9 +256,10 @@ class Settings(BaseSettings):
         "passed; slower ends the connection (0: no minimum rate).",
     )
 
-    @field_validator("trusted_proxies", mode="before")
+    # Lists read as operators write them: "a,b" as well as a JSON list.
+    @field_validator("trusted_proxies", "allowed_hosts", "cors_write_origins", mode="before")
     @classmethod
-    def _proxies(cls, value: Any) -> Any:
+    def _comma_lists(cls, value: Any) -> Any:
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):

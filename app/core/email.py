@@ -71,3 +71,13 @@ CanonicalEmailAddress = Annotated[
     BeforeValidator(_canonical_input),
 ]
 """An e-mail address of a person (candidate, applicant), in its canonical form."""
+
+
+def account_email(value: str) -> str:
+    """The address as an account stores it (canonical, then as email-validator writes it: an
+    IDNA domain in Unicode), so that signing in with what was typed at sign-up finds it."""
+    canonical = canonical_email(value)
+    try:
+        return normalised_email(canonical)
+    except ValueError:
+        return canonical

@@ -52,6 +52,36 @@ async def test_a_strong_passphrase_is_accepted(client: httpx.AsyncClient) -> Non
     assert response.status_code == 201, response.text
 
 
+async def test_a_long_passphrase_is_accepted_and_opens_the_account(
+    client: httpx.AsyncClient,
+) -> None:
+    # Password managers and long passphrases: past zxcvbn's 72 characters it refused (500).
+    long = f"{PASSPHRASE} et encore {PASSPHRASE}, puis {PASSPHRASE}"
+    assert 72 < len(long) <= 200
+    response = await client.post(
+        "/v1/candidates", json={"email": "camille.durand@example.org", "password": long}
+    )
+    assert response.status_code == 201, response.text
+    token = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "password", "username": "camille.durand@example.org", "password": long},
+    )
+    assert token.status_code == 200, token.text
+
+
+async def test_signing_in_with_the_address_typed_at_sign_up_works(
+    client: httpx.AsyncClient,
+) -> None:
+    # An internationalised domain typed in its ASCII (IDNA) form is stored in Unicode.
+    typed = "ca@xn--exmple-cua.org"
+    response = await client.post("/v1/candidates", json={"email": typed, "password": PASSPHRASE})
+    assert response.status_code == 201, response.text
+    token = await client.post(
+        "/v1/auth/token", data={"grant_type": "password", "username": typed, "password": PASSPHRASE}
+    )
+    assert token.status_code == 200, token.text
+
+
 @pytest.fixture
 async def lockout_app(settings: Settings) -> AsyncIterator[Any]:
     app = create_app(

@@ -300,3 +300,15 @@ async def test_the_api_answers_422_on_the_field(
     assert problem["detail"] == message
     assert await count_applications(session) == 0
     assert stored_files(upload_dir) == []
+
+
+def test_a_part_compressed_by_an_unknown_method_is_refused_not_a_crash() -> None:
+    # [Content_Types].xml is the first entry: its method (2 bytes) is at offset 8 of the
+    # local header and at offset 10 of the central directory's first record. 9 is Deflate64,
+    # which zipfile cannot read.
+    data = bytearray(hostile._docx_with())
+    data[8:10] = (9).to_bytes(2, "little")
+    central = data.index(b"PK\x01\x02")
+    data[central + 10 : central + 12] = (9).to_bytes(2, "little")
+    rejected = rejection(bytes(data))
+    assert rejected.status == 422

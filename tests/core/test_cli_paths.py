@@ -196,3 +196,28 @@ def test_missing_files_and_bad_arguments_are_one_line(tmp_path: Path, elsewhere:
     unknown = one_line_failure(run(elsewhere, "keys", "revoke", **env))
     assert "KEY" in unknown
     assert not (tmp_path / "home").exists()
+
+
+def test_list_settings_read_comma_separated_and_a_bad_one_is_one_line(
+    tmp_path: Path, elsewhere: Path
+) -> None:
+    # As operators write them, like VOCATION_TRUSTED_PROXIES: a traceback before.
+    home = str(tmp_path / "home")
+    assert run(elsewhere, "migrate", VOCATION_HOME=home).returncode == 0
+    listed = run(
+        elsewhere,
+        "keys",
+        "list",
+        VOCATION_HOME=home,
+        VOCATION_ALLOWED_HOSTS="emplois.example.org,localhost",
+        VOCATION_CORS_WRITE_ORIGINS="https://rh.example.org",
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert Settings(
+        _env_file=None, allowed_hosts="emplois.example.org, localhost"
+    ).allowed_hosts == ["emplois.example.org", "localhost"]
+
+    line = one_line_failure(
+        run(elsewhere, "keys", "list", VOCATION_HOME=home, VOCATION_ALLOWED_HOSTS='["a.org"')
+    )
+    assert "VOCATION_ALLOWED_HOSTS" in line

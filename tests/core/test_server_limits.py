@@ -127,6 +127,8 @@ def test_more_headers_than_the_setting_are_refused_even_when_small(
     head, _, body = response.partition(b"\r\n\r\n")
     assert b"content-type: application/problem+json" in head.lower()
     assert b"x-content-type-options: nosniff" in head.lower()
+    assert b"x-frame-options: deny" in head.lower()
+    assert b"frame-ancestors 'none'" in head.lower()
     problem = json.loads(body)
     assert problem["type"] == "urn:vocation:problem:request-header-fields-too-large"
     assert problem["status"] == 431
