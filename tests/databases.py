@@ -10,6 +10,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -106,3 +107,11 @@ class PostgresDatabases:
     def close(self) -> None:
         for name in [self.name, *self.extra]:
             asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# Tests of what lies before the database (the HTTP server's bounds, proxy headers, the
+# command line's own arguments) run once, in the SQLite suite: on PostgreSQL they would
+# repeat the same thing at the cost of a server start each.
+engine_independent = pytest.mark.skipif(
+    engine_name() == "postgres", reason="engine-independent: run in the SQLite suite"
+)

@@ -15,7 +15,12 @@ from sqlalchemy import make_url
 
 from app.core.config import PROJECT_ROOT, Settings
 from app.core.migrations import upgrade
-from tests.databases import PostgresDatabases, SqliteDatabases, engine_name
+from tests.databases import (
+    PostgresDatabases,
+    SqliteDatabases,
+    engine_independent,
+    engine_name,
+)
 
 VOCATION = Path(sys.executable).with_name("vocation")
 
@@ -135,6 +140,7 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize("command", [["keys", "list"], ["migrate"]])
+@engine_independent
 def test_an_unreachable_postgresql_is_one_line(command: list[str], elsewhere: Path) -> None:
     url = f"postgresql://vocation:secret@127.0.0.1:{_closed_port()}/vocation"
     started = time.monotonic()
@@ -145,6 +151,7 @@ def test_an_unreachable_postgresql_is_one_line(command: list[str], elsewhere: Pa
     assert "secret" not in line
 
 
+@engine_independent
 def test_a_sqlite_file_in_a_missing_folder_is_one_line_and_creates_nothing(
     tmp_path: Path, elsewhere: Path
 ) -> None:
@@ -156,6 +163,7 @@ def test_a_sqlite_file_in_a_missing_folder_is_one_line_and_creates_nothing(
     assert not (tmp_path / "missing").exists()
 
 
+@engine_independent
 def test_migrate_into_a_folder_that_cannot_be_made_is_one_line(
     tmp_path: Path, elsewhere: Path
 ) -> None:
@@ -185,6 +193,7 @@ def test_a_database_without_migrations_or_behind_says_to_migrate(
     assert run(elsewhere, "keys", "list", VOCATION_DATABASE_URL=blank).returncode == 0
 
 
+@engine_independent
 def test_missing_files_and_bad_arguments_are_one_line(tmp_path: Path, elsewhere: Path) -> None:
     env = {"VOCATION_HOME": str(tmp_path / "home")}
     missing = one_line_failure(run(elsewhere, "push", "absent.csv", "--key", "voc_x", **env))
@@ -198,6 +207,7 @@ def test_missing_files_and_bad_arguments_are_one_line(tmp_path: Path, elsewhere:
     assert not (tmp_path / "home").exists()
 
 
+@engine_independent
 def test_list_settings_read_comma_separated_and_a_bad_one_is_one_line(
     tmp_path: Path, elsewhere: Path
 ) -> None:

@@ -10,7 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from app.core.config import Settings
+from tests.databases import engine_independent
 from tests.live_server import serve_process
+
+pytestmark = engine_independent
 
 FORGED = "203.0.113."
 

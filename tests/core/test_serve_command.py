@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import engine_independent
 from tests.live_server import ServerProcess, serve_process
+
+pytestmark = engine_independent
 
 
 def _workers_started(server: ServerProcess, expected: int) -> int:

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.databases import PostgresDatabases, SqliteDatabases
+from tests.databases import PostgresDatabases, SqliteDatabases, engine_independent
 from tests.live_server import ServerProcess, serve_process
+
+pytestmark = engine_independent
 
 LIMITS = {
     "VOCATION_MAX_HEADER_BYTES": "16384",
