@@ -46,16 +46,7 @@ _MAX_CENTRAL_DIRECTORY_BYTES = 1024 * 1024
 # Windows PE, ELF, Mach-O (32/64-bit, both byte orders, universal) and scripts. Checked
 # before the PDF header so that an executable cannot pass as a PDF by carrying `%PDF-` in
 # its first kilobyte.
-_EXECUTABLE_HEADERS = (
-    b"MZ",
-    b"\x7fELF",
-    b"\xfe\xed\xfa\xce",
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-    b"\xca\xfe\xba\xbe",
-    b"#!",
-)
+_EXECUTABLE_HEADERS = (*zip_content.PROGRAMS, b"#!")
 # Deflate tops out near 1030:1 and office XML rarely passes 20:1, so 100:1 leaves real
 # documents alone and still catches a bomb, which needs an extreme ratio to be worth sending.
 _MAX_RATIO = 100

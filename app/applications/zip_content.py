@@ -51,7 +51,8 @@ _ARCHIVES = (
     b"\x28\xb5\x2f\xfd",  # zstandard
     b"MSCF",  # cabinet
 )
-_PROGRAMS = (
+# Programs by their first bytes: the same as a whole upload is refused for.
+PROGRAMS = (
     b"MZ",
     b"\x7fELF",
     b"\xfe\xed\xfa\xce",
@@ -201,5 +202,5 @@ def _check_head(head: bytes) -> None:
         raise DocumentRejected(422, OBJECTS)
     if head.startswith(_ARCHIVES) or head[257:262] == b"ustar":
         raise DocumentRejected(422, NESTED_ARCHIVE)
-    if head.startswith(_PROGRAMS):
+    if head.startswith(PROGRAMS):
         raise DocumentRejected(422, PROGRAM)

@@ -4,9 +4,7 @@ offers are exactly as they were, and the same upload then goes through."""
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
-import sys
 import time
 from asyncio.subprocess import Process
 from pathlib import Path
@@ -20,44 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.offers.changes import OfferChange
 from app.offers.models import Offer
+from tests.applications import crash
 from tests.databases import engine_name
 from tests.factories import make_key, make_offer, make_organisation
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 async def start_server(database_url: str, upload_dir: Path) -> tuple[Process, str]:
-    port = _free_port()
     env = {
         **os.environ,
         "VOCATION_DATABASE_URL": database_url,
         "VOCATION_UPLOAD_DIR": str(upload_dir),
         "VOCATION_RATE_LIMIT_DEFAULT": "",
     }
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=base_url, timeout=1) as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return process, base_url
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    process.kill()
-    raise AssertionError("the server did not start")
+    return await crash.start_server(env)
 
 
 async def writer_is_busy(database_url: str) -> bool:
