@@ -40,8 +40,6 @@ _PDF_HEADER_WINDOW = 1024
 _ZIP_HEADER = b"PK\x03\x04"
 # Each central-directory record starts with this signature, and zipfile insists on it.
 _CENTRAL_DIRECTORY_RECORD = b"PK\x01\x02"
-_END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
-_END_RECORD_LENGTH = 22
 _MAX_CENTRAL_DIRECTORY_BYTES = 1024 * 1024
 # Windows PE, ELF, Mach-O (32/64-bit, both byte orders, universal) and scripts. Checked
 # before the PDF header so that an executable cannot pass as a PDF by carrying `%PDF-` in
@@ -164,14 +162,10 @@ def _central_directory_size(file: BinaryIO) -> int:
     """The size the end-of-central-directory record declares (0 when there is none: zipfile
     then refuses the archive). ZIP64 archives, which no document of this size needs, count
     as too large."""
-    file.seek(0, os.SEEK_END)
-    size = file.tell()
-    tail_length = min(size, _END_RECORD_LENGTH + 0xFFFF)
-    file.seek(size - tail_length)
-    tail = file.read(tail_length)
-    position = tail.rfind(_END_OF_CENTRAL_DIRECTORY)
-    if position < 0 or position + _END_RECORD_LENGTH > len(tail):
+    end = zip_content.end_record(file)
+    if end is None:
         return 0
+    tail, position = end
     (directory_size,) = struct.unpack_from("<I", tail, position + 12)
     return int(directory_size)
 

@@ -105,14 +105,10 @@ def _check_layout(file: BinaryIO, archive: zipfile.ZipFile) -> None:
     file.seek(0)
     if _PDF_HEADER in file.read(_PDF_HEADER_WINDOW):
         raise DocumentRejected(422, POLYGLOT)
-    file.seek(0, os.SEEK_END)
-    size = file.tell()
-    tail_length = min(size, _END_RECORD_LENGTH + 0xFFFF)
-    file.seek(size - tail_length)
-    tail = file.read(tail_length)
-    position = tail.rfind(_END_OF_CENTRAL_DIRECTORY)
-    if position < 0 or position + _END_RECORD_LENGTH > len(tail):
+    end = end_record(file)
+    if end is None:
         raise DocumentRejected(422, POLYGLOT)
+    tail, position = end
     (comment_length,) = struct.unpack_from("<H", tail, position + 20)
     if position + _END_RECORD_LENGTH + comment_length != len(tail):
         raise DocumentRejected(422, POLYGLOT)
@@ -204,3 +200,17 @@ def _check_head(head: bytes) -> None:
         raise DocumentRejected(422, NESTED_ARCHIVE)
     if head.startswith(PROGRAMS):
         raise DocumentRejected(422, PROGRAM)
+
+
+def end_record(file: BinaryIO) -> tuple[bytes, int] | None:
+    """The file's last 64 KiB + 22 bytes (where the end-of-central-directory record and its
+    comment must lie) and the record's position in them; None when there is no whole one."""
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    tail_length = min(size, _END_RECORD_LENGTH + 0xFFFF)
+    file.seek(size - tail_length)
+    tail = file.read(tail_length)
+    position = tail.rfind(_END_OF_CENTRAL_DIRECTORY)
+    if position < 0 or position + _END_RECORD_LENGTH > len(tail):
+        return None
+    return tail, position
