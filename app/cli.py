@@ -27,7 +27,7 @@ from app.core.api_keys import AmbiguousPrefix, ApiKey, Role, issue_key, revoke_k
 from app.core.config import PROJECT_ROOT, Settings, SettingsFileMissing, get_settings
 from app.core.db import Database, create_engine
 from app.core.migrations import upgrade
-from app.offers import lifetime
+from app.wiring import session_info
 
 T = TypeVar("T")
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
@@ -73,7 +73,7 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
         url = settings.database_url
         database_check.require_file(url)
         database = Database(create_engine(url))
-        database.sessions.configure(info=lifetime.session_info(settings))
+        database.sessions.configure(info=session_info(settings))
         try:
             await database_check.require_head(database.engine, url)
             return await work(database)
