@@ -74,7 +74,7 @@ keys are bound to one organisation and write only its offers; partner keys read.
 | each uploaded document (CV, cover letter) | 10 MB | `VOCATION_MAX_DOCUMENT_BYTES` | 413 |
 | unpacked size of a DOCX or ODT | 50 MB | `VOCATION_MAX_UNPACKED_DOCUMENT_BYTES` | 422 |
 | reading a PDF's structure | 1,000,000 objects, 5 s, 16 MiB inflated a stream | — | 422 |
-| sign-ins, sign-ups, resets and links used, per client address | 10 a minute | `VOCATION_RATE_LIMIT_SIGN_IN` | 429 |
+| sign-ins, sign-ups, resets, links, per address | 10 a minute | `…_RATE_LIMIT_SIGN_IN` | 429 |
 | sign-ins, sign-ups and resets per account | 10 a minute | `…_SIGN_IN_ACCOUNT` | 429 |
 | passwords hashing, and waiting | 2 and 16 | `…_PASSWORD_HASH_THREADS`, `…_QUEUE` | 503 |
 | applications per client address | 20 a minute | `VOCATION_RATE_LIMIT_APPLY` | 429 |

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.candidates import lockout, strength, tokens
+from app.candidates import lockout, tokens
 from app.candidates.guard import Guard
 from app.candidates.models import Candidate
 from app.core.email import account_email
@@ -14,7 +14,6 @@ from app.core.email_tokens import EmailToken
 from app.core.errors import Unauthorized
 from app.core.security import bearer_challenge
 from app.core.types import utcnow
-
 
 _CREDENTIALS = select(
     col(Candidate.id),

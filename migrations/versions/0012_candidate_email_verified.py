@@ -25,9 +25,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("candidate", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "email_verified_at", app.core.types.UTCDateTime(timezone=True), nullable=True
-            )
+            sa.Column("email_verified_at", app.core.types.UTCDateTime(timezone=True), nullable=True)
         )
 
 
