@@ -65,7 +65,8 @@ async def request_change(
     "link gets a page saying so, `400`.",
     responses={
         200: {"description": "The form."},
-        **link_pages.page_responses(400, 422),
+        **link_pages.SPENT_LINK_PAGE,
+        **problem_responses(422),
     },
 )
 async def change_page(request: Request, session: SessionDep, token: Token = "") -> Response:

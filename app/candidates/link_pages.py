@@ -152,6 +152,10 @@ def body_of(model: type[BaseModel]) -> dict[str, Any]:
 
 
 PAGE = {"content": {HTML: {"schema": {"type": "string"}}}}
+# What GET answers for a spent, expired or unknown link: a page, for a person.
+SPENT_LINK_PAGE = {
+    400: {"description": "The link is spent, expired or unknown: a page saying so.", **PAGE}
+}
 
 
 def page_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -41,7 +41,8 @@ Token = Annotated[str, Query(description="The token of the e-mailed link.")]
     "saying so, `400`.",
     responses={
         200: {"description": "The form."},
-        **link_pages.page_responses(400, 422),
+        **link_pages.SPENT_LINK_PAGE,
+        **problem_responses(422),
     },
 )
 async def verify_page(request: Request, session: SessionDep, token: Token = "") -> Response:
