@@ -151,9 +151,9 @@ def body_of(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-PAGE = {"content": {HTML: {"schema": {"type": "string"}}}}
+PAGE: dict[str, Any] = {"content": {HTML: {"schema": {"type": "string"}}}}
 # What GET answers for a spent, expired or unknown link: a page, for a person.
-SPENT_LINK_PAGE = {
+SPENT_LINK_PAGE: dict[int | str, dict[str, Any]] = {
     400: {"description": "The link is spent, expired or unknown: a page saying so.", **PAGE}
 }
 
