@@ -36,11 +36,10 @@ Token = Annotated[str, Query(description="The token of the e-mailed link.")]
     response_model=CheckYourEmail,
     status_code=202,
     summary="Change the signed-in candidate's address",
-    description="`new_email` and the account's `password`. Nothing changes until the link "
-    "sent to the new address is used (24 hours, once). The answer is the same whether or "
-    "not the new address has an account; if it has, its owner is told by e-mail and "
-    "nothing else happens. A wrong password counts towards the account's lockout, as at "
-    "sign-in: `422`, then `429`.",
+    description="`new_email` and the account's `password`. Nothing changes until the link sent to "
+    "the new address is used (24 hours, once). The answer is the same whether or not the new "
+    "address has an account; if it has, its owner is told by e-mail and nothing else happens. A "
+    "wrong password counts towards the account's lockout, as at sign-in: `422`, then `429`.",
     responses=problem_responses(401, 403, 413, 422, 429, 503),
 )
 async def request_change(
@@ -60,9 +59,9 @@ async def request_change(
     operation_id="showEmailChangePage",
     response_class=HTMLResponse,
     summary="The page a change of address link opens",
-    description="A French page with a form that asks for the account's password and posts "
-    "the token to the same path; opening it changes nothing. A spent, expired or unknown "
-    "link gets a page saying so, `400`.",
+    description="A French page with a form that asks for the account's password and posts the "
+    "token to the same path; opening it changes nothing. A spent, expired or unknown link gets a "
+    "page saying so, `400`.",
     responses={
         200: {"description": "The form."},
         **link_pages.SPENT_LINK_PAGE,
@@ -78,10 +77,10 @@ async def change_page(request: Request, session: SessionDep, token: Token = "") 
     operation_id="confirmEmailChange",
     response_model=CandidatePublic,
     summary="Use a change of address link",
-    description="`token` from the link and the account's `password`, as JSON or as the "
-    "page's form. The account takes the new address, proven, and the old address is told. "
-    "The link fails as a spent one (`400`) if the account's address changed meanwhile or "
-    "the new address got an account. JSON gets the account; the form gets a page.",
+    description="`token` from the link and the account's `password`, as JSON, or form-encoded as "
+    "the page's form posts them. The account takes the new address, proven, and the old address is "
+    "told. The link fails as a spent one (`400`) if the account's address changed meanwhile or the "
+    "new address got an account. JSON gets the account; the form gets a page.",
     responses={
         200: {"description": "The account.", **link_pages.PAGE},
         **link_pages.page_responses(400, 413, 422, 429, 503),

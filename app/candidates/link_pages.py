@@ -138,15 +138,15 @@ def _form(
 
 
 def body_of(model: type[BaseModel]) -> dict[str, Any]:
-    """The `openapi_extra` of a route that reads ``model`` as JSON or as a form."""
-    schema = model.model_json_schema()
+    """The `openapi_extra` of a route that reads ``model`` as JSON or as its page's form.
+
+    Only JSON is declared: the form is the page's own, and a request body with two media
+    types makes openapi-python-client (0.29) write a client that does not import
+    (openapi-generators/openapi-python-client#1451). The description names the form."""
     return {
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": schema},
-                "application/x-www-form-urlencoded": {"schema": schema},
-            },
+            "content": {"application/json": {"schema": model.model_json_schema()}},
         }
     }
 

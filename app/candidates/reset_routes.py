@@ -32,9 +32,9 @@ Token = Annotated[str, Query(description="The token of the e-mailed link.")]
     response_model=CheckYourEmail,
     status_code=202,
     summary="Ask for a link to choose a new password",
-    description="The answer is the same whatever the address: the e-mail says, to the "
-    "address's owner only, either how to choose a new password (a link that works once, "
-    "for an hour) or that the address has no account. Counts as an attempt on the account "
+    description="The answer is the same whatever the address: the e-mail says, to the address's "
+    "owner only, either how to choose a new password (a link that works once, for an hour) or that "
+    "the address has no account. Counts as an attempt on the account "
     "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`).",
     responses=problem_responses(413, 422, 429),
 )
@@ -50,9 +50,9 @@ async def request_reset(
     operation_id="showPasswordResetPage",
     response_class=HTMLResponse,
     summary="The page a password reset link opens",
-    description="A French page with a form for the new password, posted with the token to "
-    "the same path; opening it changes nothing. A spent, expired or unknown link gets a "
-    "page saying so, `400`.",
+    description="A French page with a form for the new password, posted with the token to the "
+    "same path; opening it changes nothing. A spent, expired or unknown link gets a page saying "
+    "so, `400`.",
     responses={
         200: {"description": "The form."},
         **link_pages.SPENT_LINK_PAGE,
@@ -68,13 +68,13 @@ async def reset_page(request: Request, session: SessionDep, token: Token = "") -
     operation_id="resetPassword",
     response_model=CandidatePublic,
     summary="Choose a new password with a reset link",
-    description="`token` from the link and the new `password` (checked as at sign-up), as "
-    "JSON or as the page's form. The link works once, for an hour, and only while the "
-    "password it was sent for is still the account's. It proves the address, ends the "
-    "account's lockout, and signs out every session: all access and refresh tokens are "
-    "revoked. A mail tells the account the password changed. JSON gets the account; the "
-    "form gets a page. `400` for a spent, expired or unknown link; `422` for a password "
-    "too easy to guess (the link still works).",
+    description="`token` from the link and the new `password` (checked as at sign-up), as JSON, "
+    "or form-encoded as the page's form posts them. The link works once, for an hour, and only "
+    "while the password it was sent for is still the account's. It proves the address, ends the "
+    "account's lockout, and signs out every session: all access and refresh tokens are revoked. A "
+    "mail tells the account the password changed. JSON gets the account; the form gets a page. "
+    "`400` for a spent, expired or unknown link; `422` for a password too easy to guess (the link "
+    "still works).",
     responses={
         200: {"description": "The account.", **link_pages.PAGE},
         **link_pages.page_responses(400, 413, 422, 429, 503),

@@ -35,10 +35,9 @@ Token = Annotated[str, Query(description="The token of the e-mailed link.")]
     operation_id="showVerifyCandidateEmailPage",
     response_class=HTMLResponse,
     summary="The page an address verification link opens",
-    description="The link of the verification e-mail. A French page with a form that asks "
-    "for the account's password and posts the token to the same path; opening it changes "
-    "nothing (mail scanners open links). A spent, expired or unknown link gets a page "
-    "saying so, `400`.",
+    description="The link of the verification e-mail. A French page with a form that asks for the "
+    "account's password and posts the token to the same path; opening it changes nothing (mail "
+    "scanners open links). A spent, expired or unknown link gets a page saying so, `400`.",
     responses={
         200: {"description": "The form."},
         **link_pages.SPENT_LINK_PAGE,
@@ -54,13 +53,12 @@ async def verify_page(request: Request, session: SessionDep, token: Token = "") 
     operation_id="verifyCandidateEmail",
     response_model=CandidatePublic,
     summary="Use an address verification link",
-    description="`token` from the link, and the account's password, as JSON or as the "
-    "page's form. A sign-up's link creates the account, its address proven; the link of an "
-    "older account proves its address. The link works once, for 24 hours. The password is "
-    "asked so that a link alone never ties an address to an account whose password the "
-    "address's owner does not know. JSON gets the account; the form gets a page. A spent, "
-    "expired or unknown link: `400` (`urn:vocation:problem:invalid-link`); a wrong "
-    "password: `422`.",
+    description="`token` from the link, and the account's password, as JSON, or form-encoded as "
+    "the page's form posts them. A sign-up's link creates the account, its address proven; the "
+    "link of an older account proves its address. The link works once, for 24 hours. The password "
+    "is asked so that a link alone never ties an address to an account whose password the "
+    "address's owner does not know. JSON gets the account; the form gets a page. A spent, expired "
+    "or unknown link: `400` (`urn:vocation:problem:invalid-link`); a wrong password: `422`.",
     responses={
         200: {"description": "The account.", **link_pages.PAGE},
         **link_pages.page_responses(400, 413, 422, 429, 503),
@@ -80,10 +78,9 @@ async def verify(request: Request, session: SessionDep, guard: GuardDep) -> Resp
     response_model=CheckYourEmail,
     status_code=202,
     summary="Send the signed-in candidate a link that proves their address",
-    description="For accounts made before sign-up asked for a proof (`email_verified: "
-    "false` in `GET /v1/me`). The link lasts 24 hours; it counts as an attempt on the "
-    "account (`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`). `409` when the address is proven "
-    "already.",
+    description="For accounts made before sign-up asked for a proof (`email_verified: false` in "
+    "`GET /v1/me`). The link lasts 24 hours; it counts as an attempt on the account "
+    "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`). `409` when the address is proven already.",
     responses=problem_responses(401, 403, 409, 413, 429),
 )
 async def send_verification(
