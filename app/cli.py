@@ -265,6 +265,7 @@ def purge() -> None:
     from app.applications.purge import purge as run_purge
     from app.core.storage import storage_from_settings
     from app.core.types import utcnow
+    from app.outbox.retention import purge as purge_outbox
 
     settings = get_settings()
 
@@ -278,7 +279,9 @@ def purge() -> None:
                 settings.idempotency_hours,
                 orphan_grace=timedelta(minutes=settings.orphan_grace_minutes),
             )
-            return report.lines()
+            return report.lines() + await purge_outbox(
+                session, utcnow(), settings.outbox_retention_days
+            )
 
     for line in _with_database(settings, work):
         typer.echo(line)
