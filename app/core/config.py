@@ -281,6 +281,12 @@ class Settings(BaseSettings):
         description="How often each serving process looks for e-mails and webhooks due "
         "(retries, what another process or a crash left); writers also wake it at once.",
     )
+    outbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long sent and failed messages stay listed (webhook deliveries) "
+        "before `vocation purge` deletes them. A sent e-mail keeps no content at all.",
+    )
     outbox_lease_seconds: float = Field(
         default=60,
         gt=0,

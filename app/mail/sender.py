@@ -42,7 +42,7 @@ def mail_sender(settings: Settings) -> Sender:
             return Outcome(False, str(error), give_up=True)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             return Outcome(False, f"{type(error).__name__}: {_reason(error)}")
-        return Outcome(True)
+        return Outcome(True, forget_payload=True)
 
     return send
 

@@ -116,6 +116,8 @@ class Outbox(Drainer):
         values: dict[str, object] = {"attempts": attempts, "last_error": outcome.error}
         if outcome.delivered:
             values |= {"status": MessageStatus.sent.value, "sent_at": now, "last_error": None}
+            if outcome.forget_payload:
+                values["payload"] = "{}"
             _log.info("message %s (%s) sent", message.id, message.topic)
         else:
             wait = None if outcome.give_up else delay_after(attempts)
