@@ -1,6 +1,7 @@
 """A real SMTP server for the tests (aiosmtpd, in a thread of its own), and the ways to read
 what it received."""
 
+import asyncio
 import email
 import email.policy
 import re
@@ -41,10 +42,17 @@ class SmtpServer:
     ca_file: str = ""
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if self.hold is not None:
-            while not self.hold.wait(0.05):
-                pass
+            self.stalled += 1
+            # Set from the test's thread: waited for in another, not on this loop.
+            await asyncio.to_thread(self.hold.wait)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.reply is not None:
             return self.reply
         # SMTPUTF8 messages carry raw UTF-8 headers, which mail clients read as such.

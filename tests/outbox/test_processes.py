@@ -5,9 +5,12 @@ killed half-way. Nothing is lost, and a message sent twice keeps its Message-ID.
 import asyncio
 import os
 import signal
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.db import async_url
@@ -61,6 +64,43 @@ async def queue_messages(database_url: str, count: int) -> set[str]:
     finally:
         await engine.dispose()
     return {f"<{message_id.hex}@vocation.test>" for message_id in ids}
+
+
+async def test_a_server_killed_after_the_commit_and_before_sending_sends_once_restarted(
+    database_url: str, tmp_path: Path
+) -> None:
+    smtp, controller = start_smtp()
+    smtp.hold = threading.Event()
+    env = server_env(database_url, smtp, tmp_path)
+    try:
+        with serve_process(["serve", "--workers", "1"], env, tmp_path / "first.log") as first:
+            async with httpx.AsyncClient(base_url=first.base_url) as client:
+                answer = await client.post(
+                    "/v1/candidates",
+                    json={"email": "jeanne@example.org", "password": "Rivière-Lumière-2026!"},
+                )
+            assert answer.status_code == 202, answer.text
+            # Committed, and the dispatcher is talking to the relay, which has not taken
+            # the message yet: the process dies there.
+            deadline = time.monotonic() + 20
+            while smtp.stalled == 0:
+                assert time.monotonic() < deadline, first.log()
+                await asyncio.sleep(0.05)
+            kill(first)
+        smtp.hold.set()
+        await asyncio.sleep(0.5)
+        assert smtp.messages == []
+
+        with serve_process(["serve", "--workers", "1"], env, tmp_path / "second.log"):
+            # Once the dead process's lease has run out, the restarted one sends it.
+            smtp.wait_for(1, timeout=30)
+            await asyncio.sleep(float(LEASE_SECONDS) + 1.5)
+    finally:
+        smtp.hold.set()
+        controller.stop()
+    [message] = smtp.messages
+    assert message["To"].addresses[0].addr_spec == "jeanne@example.org"
+    assert message_ids(smtp).most_common(1)[0][1] == 1
 
 
 async def test_two_processes_deliver_500_messages_none_lost_even_one_killed_midway(
