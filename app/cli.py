@@ -289,6 +289,7 @@ def purge() -> None:
     """Delete applications past their retention date (rows and files), expired tokens, and
     stored documents that a crash left without a row."""
     from app.applications.purge import purge as run_purge
+    from app.candidates.lockout import forget_stale as forget_stale_locks
     from app.core.storage import storage_from_settings
     from app.core.types import utcnow
     from app.outbox.retention import purge as purge_outbox
@@ -305,9 +306,9 @@ def purge() -> None:
                 settings.idempotency_hours,
                 orphan_grace=timedelta(minutes=settings.orphan_grace_minutes),
             )
-            return report.lines() + await purge_outbox(
-                session, utcnow(), settings.outbox_retention_days
-            )
+            outbox = await purge_outbox(session, utcnow(), settings.outbox_retention_days)
+            locks = await forget_stale_locks(session, utcnow())
+            return [*report.lines(), *outbox, f"sign-in counts forgotten: {locks}"]
 
     for line in _with_database(settings, work):
         typer.echo(line)

@@ -36,9 +36,10 @@ _MAX_EMAIL, _MAX_PASSWORD = 320, 200
     "`client_id` and an `Authorization: Basic` header are ignored.\n\n"
     "Before a password is checked: at most `VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT` (10 a "
     "minute) attempts per account, from any address, and after "
-    "`VOCATION_SIGN_IN_LOCKOUT_FAILURES` (5) wrong passwords in a row the account takes none "
+    "`VOCATION_SIGN_IN_LOCKOUT_FAILURES` (5) wrong passwords in a row the address takes none "
     "for `VOCATION_SIGN_IN_LOCKOUT_SECONDS` (60), doubled at each further failure up to "
     "`VOCATION_SIGN_IN_LOCKOUT_MAX_SECONDS` (900): `429` problem+json with `Retry-After`. "
+    "An address without an account locks alike: no answer tells whether it has one. "
     "When too many passwords are being checked at once: `503` with `Retry-After`. The "
     "e-mail is compared in its canonical form (NFKC, case-folded).",
     responses={

@@ -40,12 +40,14 @@ async def request_change(
     # A stolen access token must not let its holder guess the password here faster than
     # at sign-in: the same per-account limit and lockout.
     await guard.throttle(current)
-    lockout.refuse_if_locked(candidate.locked_until, utcnow())
+    key = lockout.address_key(current)
+    until = await lockout.locked_until(session, key)
     await session.rollback()
+    lockout.refuse_if_locked(until, utcnow())
     try:
         await require_password(guard, stored_hash, data.password)
     except WrongPassword:
-        await lockout.record_failure(session, candidate_id, guard.lockout, utcnow())
+        await lockout.record_failure(session, key, guard.lockout, utcnow())
         raise
     taken = (
         await session.execute(

@@ -19,13 +19,22 @@ class Candidate(SQLModel, table=True):
     email: str = Column(sa_type=sa.String(320), unique=True)
     password_hash: str = Column(sa_type=sa.String(200))
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
-    # Wrong passwords since the last sign-in, and until when the account takes no other
-    # (app/candidates/lockout.py): in the row, so that every process sees the same lock.
-    failed_sign_ins: int = Column(default=0, sa_column_kwargs={"server_default": "0"})
-    locked_until: datetime | None = Column(default=None, sa_type=UTCDateTime)
     # When a link sent to the address was used: the address is this person's. NULL for
     # accounts made before sign-up asked for it (they still sign in).
     email_verified_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
+
+
+class SignInLock(SQLModel, table=True):
+    """Wrong passwords in a row for an address, and until when it takes no other
+    (app/candidates/lockout.py). Per address, account or not, so that locking tells
+    nothing; keyed by the address's SHA-256, so that it holds no address."""
+
+    __tablename__ = "sign_in_lock"
+
+    address_hash: str = Column(sa_type=sa.String(64), primary_key=True)
+    failures: int = Column(default=0)
+    locked_until: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class CandidateToken(SQLModel, table=True):

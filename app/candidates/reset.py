@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.candidates import links, strength, tokens
+from app.candidates import links, lockout, strength, tokens
 from app.candidates.guard import Guard
 from app.candidates.links import Links, password_stamp
 from app.candidates.models import Candidate
@@ -74,8 +74,6 @@ async def reset_password(session: AsyncSession, guard: Guard, data: NewPassword)
         .values(
             password_hash=new_hash,
             email_verified_at=func.coalesce(col(Candidate.email_verified_at), utcnow()),
-            failed_sign_ins=0,
-            locked_until=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -83,6 +81,7 @@ async def reset_password(session: AsyncSession, guard: Guard, data: NewPassword)
         await session.rollback()
         raise InvalidLink()
     await tokens.delete_all_of(session, candidate_id)
+    await lockout.clear(session, lockout.address_key(email))
     await queue_mail(session, to=email, template="candidate_password_changed", context={})
     await session.commit()
     changed = await session.get(Candidate, candidate_id, populate_existing=True)

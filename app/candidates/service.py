@@ -15,34 +15,29 @@ from app.core.errors import Unauthorized
 from app.core.security import bearer_challenge
 from app.core.types import utcnow
 
-_CREDENTIALS = select(
-    col(Candidate.id),
-    col(Candidate.password_hash),
-    col(Candidate.failed_sign_ins),
-    col(Candidate.locked_until),
-)
+_CREDENTIALS = select(col(Candidate.id), col(Candidate.password_hash))
 
 
 async def authenticate(
     session: AsyncSession, email: str, password: str, guard: Guard
 ) -> uuid.UUID | None:
     """The account these credentials open, or None; as slow either way. Throttled (429) and
-    locked (429) accounts, and a full hashing queue (503), are refused before any hash."""
+    locked (429) addresses, and a full hashing queue (503), are refused before any hash. An
+    address without an account counts its failures and locks as one with does."""
     email = account_email(email)
     await guard.throttle(email)
+    key = lockout.address_key(email)
     row = (await session.execute(_CREDENTIALS.where(col(Candidate.email) == email))).first()
+    until = await lockout.locked_until(session, key)
     # No connection is held while the hash waits for its turn.
     await session.rollback()
-    if row is not None:
-        lockout.refuse_if_locked(row.locked_until, utcnow())
+    lockout.refuse_if_locked(until, utcnow())
     matches = await guard.hashing.verify(row.password_hash if row else None, password)
-    if row is None:
+    if row is None or not matches:
+        await lockout.record_failure(session, key, guard.lockout, utcnow())
         return None
-    if not matches:
-        await lockout.record_failure(session, row.id, guard.lockout, utcnow())
-        return None
-    if row.failed_sign_ins or row.locked_until is not None:
-        await lockout.clear(session, row.id)
+    # Committed with the sign-in's tokens.
+    await lockout.clear(session, key)
     candidate_id: uuid.UUID = row.id
     return candidate_id
 
