@@ -46,6 +46,10 @@ async def private_reads(client: httpx.AsyncClient, world: World) -> dict[str, tu
             f"/v1/applications/{application}",
             applied.json()["follow_up_token"],
         ),
+        "the organisation's private fields": (
+            f"/v1/organisations/{world.organisation.slug}/private",
+            world.recruiter,
+        ),
     }
 
 
@@ -58,6 +62,7 @@ FAMILIES = [
     "the candidate's applications",
     "the candidate's export",
     "by follow-up token",
+    "the organisation's private fields",
 ]
 
 
