@@ -77,8 +77,9 @@ async def erase_unconfirmed(session: AsyncSession, storage: Storage, now: dateti
 
 class PendingSweeper(Drainer):
     def __init__(self, database: Database, storage: Storage, poll_seconds: float) -> None:
-        async def sweep() -> int:
-            async with database.sessions() as session:
-                return await erase_unconfirmed(session, storage, utcnow())
+        self._database, self._storage = database, storage
+        super().__init__("erasing unconfirmed applications", self.sweep, poll_seconds, _log)
 
-        super().__init__("erasing unconfirmed applications", sweep, poll_seconds, _log)
+    async def sweep(self) -> int:
+        async with self._database.sessions() as session:
+            return await erase_unconfirmed(session, self._storage, utcnow())

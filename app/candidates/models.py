@@ -23,6 +23,9 @@ class Candidate(SQLModel, table=True):
     # (app/candidates/lockout.py): in the row, so that every process sees the same lock.
     failed_sign_ins: int = Column(default=0, sa_column_kwargs={"server_default": "0"})
     locked_until: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    # When a link sent to the address was used: the address is this person's. NULL for
+    # accounts made before sign-up asked for it (they still sign in).
+    email_verified_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
 
 
 class CandidateToken(SQLModel, table=True):

@@ -44,7 +44,9 @@ async def confirmation_token(
         messages = await session.execute(
             select(OutboxMessage).where(col(OutboxMessage.topic) == "application_confirm")
         )
-        tokens = [token_of(m.data["context"]["confirm_url"]) for m in messages.scalars()]
+        # A sent e-mail keeps no content: only those still queued are read.
+        queued = [m.data for m in messages.scalars() if m.data]
+        tokens = [token_of(data["context"]["confirm_url"]) for data in queued]
     else:
         tokens = [token_of(link_in(mail, CONFIRM)) for mail in mails if CONFIRM in text_of(mail)]
     for token in tokens:
