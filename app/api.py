@@ -18,7 +18,6 @@ v1.include_router(feeds)
 v1.include_router(organisations)
 v1.include_router(offer_uploads)
 v1.include_router(referentials)
-# Before `/applications/{application_id}`, which would take `confirm` for an id.
 v1.include_router(application_confirmation)
 v1.include_router(applications)
 v1.include_router(candidates)

@@ -231,7 +231,7 @@ async def list_applications(
 
 
 @router.get(
-    "/applications/{application_id}",
+    "/applications/{application_id:uuid}",
     operation_id="getApplication",
     response_model=ApplicationDetail,
     summary="Read one application",
@@ -247,7 +247,7 @@ async def get_application(
 
 
 @router.get(
-    "/applications/{application_id}/documents/{document_id}",
+    "/applications/{application_id:uuid}/documents/{document_id}",
     operation_id="downloadApplicationDocument",
     summary="Download a document",
     response_class=StreamingResponse,
@@ -317,7 +317,7 @@ async def _opened(storage: Storage, key: str) -> AsyncIterator[bytes]:
 
 
 @router.patch(
-    "/applications/{application_id}",
+    "/applications/{application_id:uuid}",
     operation_id="changeApplicationStatus",
     response_model=ApplicationDetail,
     summary="Move an application along the process",
@@ -341,7 +341,7 @@ async def change_status(
 
 
 @router.post(
-    "/applications/{application_id}/withdraw",
+    "/applications/{application_id:uuid}/withdraw",
     operation_id="withdrawApplication",
     response_model=ApplicationDetail,
     summary="Withdraw an application (the candidate)",
@@ -356,7 +356,7 @@ async def withdraw(
 
 
 @router.delete(
-    "/applications/{application_id}",
+    "/applications/{application_id:uuid}",
     operation_id="eraseApplication",
     status_code=204,
     summary="Erase an application (the candidate)",

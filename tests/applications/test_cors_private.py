@@ -2,6 +2,7 @@
 `*` (issue 15, security item 9)."""
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -113,7 +114,10 @@ def test_every_read_the_spec_says_needs_a_key_is_private(app: FastAPI) -> None:
         if method == "get" and operation.get("security") and {} not in operation["security"]
     }
 
-    private = {(route.path, "get") for route in private_read_routes(app.routes)}
+    # The spec names a parameter without its route's convertor (`{application_id:uuid}`).
+    private = {
+        (re.sub(r":\w+}", "}", route.path), "get") for route in private_read_routes(app.routes)
+    }
 
     assert private == needs_key
 
