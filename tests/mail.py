@@ -32,8 +32,10 @@ class SmtpServer:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     # Set, and the server answers DATA with this reply (a relay refusing or failing).
     reply: str | None = None
-    # Set, and DATA waits for it before answering (a stalled relay).
+    # Set, and each recipient waits for it before being accepted (a stalled relay, before
+    # any message was handed over); `stalled` counts the sessions waiting.
     hold: threading.Event | None = None
+    stalled: int = 0
     logins: list[str] = field(default_factory=list)
     url: str = ""
     ca_file: str = ""

@@ -72,7 +72,21 @@ class CandidateCreate(BaseModel):
 class CandidatePublic(BaseModel):
     id: uuid.UUID
     email: str
+    email_verified: bool = Field(
+        description="Whether the address was proven by a link sent to it. Accounts made "
+        "before sign-up asked for it are not, until a password reset or "
+        "`POST /v1/candidates/verification`."
+    )
     created_at: datetime
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> "CandidatePublic":
+        return cls(
+            id=candidate.id,
+            email=candidate.email,
+            email_verified=candidate.email_verified_at is not None,
+            created_at=candidate.created_at,
+        )
 
 
 class TokenResponse(BaseModel):
