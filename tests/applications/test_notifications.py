@@ -3,6 +3,7 @@ server: the candidate of each status a recruiter gives, the organisation of each
 application at once or in a daily digest, at the hour it is due."""
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.digest import DigestWorker
 from app.core.config import Settings
-from tests.applications.confirming import CONFIRM, apply_confirmed, token_of
+from app.events import HANDLERS, Event
+from tests.applications.confirming import CONFIRM, apply_confirmed, confirm, token_of
 from tests.applications.conftest import World, apply, candidate_token
 from tests.applications.mailbox import by_recipient, deliver, to
 from tests.factories import bearer, make_offer
@@ -235,3 +237,50 @@ async def test_no_notification_address_tells_nobody(
     await signed_in_application(client, world)
     assert [to(m) for m in await deliver(app, smtp_server)] == ["camille.durand@example.org"]
     assert await app.state.digest_worker.send_due() == 0
+
+
+@pytest.fixture
+def emitted(app: Any) -> list[Event]:
+    """The domain events the application's sessions emit, as a subscriber receives them."""
+    events: list[Event] = []
+
+    async def record(_session: AsyncSession, batch: Sequence[Event]) -> None:
+        events.extend(batch)
+
+    app.state.database.sessions.kw["info"][HANDLERS].append(record)
+    return events
+
+
+async def test_application_received_is_emitted_when_received_with_ids_and_links_only(
+    client: httpx.AsyncClient, world: World, emitted: list[Event]
+) -> None:
+    pending = await apply(
+        client,
+        world.offer.id,
+        email="claude@example.org",
+        phone="0612345678",
+        message="Très motivée",
+    )
+    assert emitted == []  # nothing while pending
+    confirmed = await confirm(client, pending)
+    assert confirmed.status_code == 200
+    signed_in = await signed_in_application(client, world)
+    await client.patch(
+        f"/v1/applications/{signed_in}",
+        json={"status": "in_review"},
+        headers=bearer(world.recruiter),
+    )
+    assert [event.type for event in emitted] == ["application.received"] * 2
+    for event, application_id in zip(emitted, [pending.json()["id"], signed_in], strict=True):
+        assert event.organisation_id == world.organisation.id
+        assert event.offer_id == world.offer.id
+        assert event.data == {
+            "application_id": application_id,
+            "offer_id": str(world.offer.id),
+            "organisation_id": str(world.organisation.id),
+            "links": {
+                "application": f"http://testserver/v1/applications/{application_id}",
+                "offer": f"http://testserver/v1/offers/{world.offer.id}",
+            },
+        }
+        assert not [data for data in CANDIDATE_DATA if data in repr(event)]
