@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.applications.confirm_router import router as application_confirmation
 from app.applications.router import router as applications
 from app.candidates.router import router as candidates
 from app.offers.bulk.router import router as offer_uploads
@@ -17,5 +18,6 @@ v1.include_router(feeds)
 v1.include_router(organisations)
 v1.include_router(offer_uploads)
 v1.include_router(referentials)
+v1.include_router(application_confirmation)
 v1.include_router(applications)
 v1.include_router(candidates)

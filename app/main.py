@@ -15,6 +15,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import v1
 from app.applications import follow_up, orphans
+from app.applications.digest import DigestWorker
+from app.applications.pending import PendingSweeper
 from app.candidates import tokens as candidate_tokens
 from app.candidates.guard import Guard
 from app.core import health
@@ -30,7 +32,7 @@ from app.core.rate_limit import RateLimit, Rule, rule
 from app.core.security_headers import SecurityHeaders
 from app.core.storage import storage_from_settings
 from app.core.types import utcnow
-from app.core.urls import slash_redirects
+from app.core.urls import message_base, slash_redirects
 from app.mail.sender import mail_sender
 from app.offers.bulk.checks import shared_pool
 from app.offers.expiry import ExpiryWorker
@@ -109,6 +111,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     expiry_worker = ExpiryWorker(
         database, ZoneInfo(settings.timezone), settings.expiry_poll_seconds
     )
+    storage = storage_from_settings(settings)
+    pending_sweeper = PendingSweeper(database, storage, settings.pending_sweep_poll_seconds)
+    digest_worker = DigestWorker(
+        database,
+        zone=ZoneInfo(settings.timezone),
+        hour=settings.digest_hour,
+        base=message_base(settings.public_base_url),
+        poll_seconds=settings.digest_poll_seconds,
+    )
     check_pool = shared_pool(settings.bulk_check_processes)
 
     @asynccontextmanager
@@ -117,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search_worker.start()
         expiry_worker.start()
         outbox.start()
+        pending_sweeper.start()
+        digest_worker.start()
         # What a crash left in storage: beside the first requests, not before them.
         sweeping = asyncio.create_task(
             orphans.sweep_at_start_up(
@@ -130,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeping.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeping
+        await digest_worker.stop()
+        await pending_sweeper.stop()
         await outbox.stop()
         await expiry_worker.stop()
         await search_worker.stop()
@@ -153,7 +168,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outbox = outbox
     app.state.check_pool = check_pool
     app.state.migration_head = head_revision()
-    app.state.storage = storage_from_settings(settings)
+    app.state.pending_sweeper = pending_sweeper
+    app.state.digest_worker = digest_worker
+    app.state.storage = storage
     app.state.sign_in_guard = Guard.from_settings(settings)
     app.state.token_resolvers = {
         candidate_tokens.ACCESS_PREFIX: candidate_tokens.resolve_access_token,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.main import create_app
 from tests.databases import PostgresDatabases, SqliteDatabases, engine_name
+from tests.mail import smtp_server  # noqa: F401 - a fixture, shared by every test folder
 from tests.s3 import s3_endpoint  # noqa: F401 - a fixture, shared by every test folder
 
 

@@ -203,3 +203,59 @@ async def test_a_candidate_signs_up_applies_exports_and_signs_out_then_a_recruit
     _run(CANDIDATE, generated, BASE_URL=live, OFFER_ID=offer_id, PDF=document, LINK_TOKEN=token)
     # The recruiter finds the application the candidate made, and its CV as it was sent.
     _run(RECRUITER, generated, BASE_URL=live, KEY=recruiter, OFFER_ID=offer_id, PDF=document)
+
+
+ANONYMOUS = """
+import os
+from vocation_client import Client
+from vocation_client.api.applications import apply_to_offer
+from vocation_client.models import ApplicationCreated, ApplicationStatus, BodyApplyToOffer
+from vocation_client.types import File
+
+public = Client(base_url=os.environ["BASE_URL"])
+document = bytes.fromhex(os.environ["PDF"])
+applied = apply_to_offer.sync_detailed(
+    os.environ["OFFER_ID"],
+    client=public,
+    body=BodyApplyToOffer(
+        first_name="Claude", last_name="Martin", email="claude.martin@example.org", consent=True,
+        cv=File(payload=document, file_name="cv.pdf", mime_type="application/pdf"),
+    ),
+)
+assert applied.status_code == 202, (applied.status_code, applied.content)
+assert isinstance(applied.parsed, ApplicationCreated), applied.parsed
+assert applied.parsed.status == ApplicationStatus.PENDING, applied.parsed
+assert applied.parsed.follow_up_token is None
+print(applied.parsed.id)
+"""
+
+CONFIRM = """
+import os
+from vocation_client import AuthenticatedClient, Client
+from vocation_client.api.applications import confirm_application, get_application
+from vocation_client.models import (
+    ApplicationCreated, ApplicationStatus, ConfirmApplicationConfirmationRequest,
+)
+
+public = Client(base_url=os.environ["BASE_URL"])
+confirmed = confirm_application.sync(
+    client=public, body=ConfirmApplicationConfirmationRequest(token=os.environ["LINK_TOKEN"])
+)
+assert isinstance(confirmed, ApplicationCreated), confirmed
+assert confirmed.status == ApplicationStatus.RECEIVED, confirmed
+following = AuthenticatedClient(base_url=os.environ["BASE_URL"], token=confirmed.follow_up_token)
+detail = get_application.sync_detailed(confirmed.id, client=following)
+assert detail.status_code == 200, (detail.status_code, detail.content)
+print(confirmed.id)
+"""
+
+
+async def test_an_application_without_a_proven_address_is_confirmed_by_its_link(
+    app: Any, live: str, generated: Path, smtp_server: SmtpServer
+) -> None:
+    async with app.state.database.sessions() as session:
+        offer = await make_offer(session, await make_organisation(session))
+    pending = _run(ANONYMOUS, generated, BASE_URL=live, OFFER_ID=str(offer.id), PDF=pdf().hex())
+    [mail] = smtp_server.wait_for(1)
+    token = token_of(link_in(mail, "/v1/applications/confirm"))
+    assert _run(CONFIRM, generated, BASE_URL=live, LINK_TOKEN=token) == pending

@@ -20,11 +20,14 @@ from app.organisations.models import Organisation
 from tests.databases import PostgresDatabases, SqliteDatabases
 
 
-def _as_then(values: dict[str, Any]) -> Any:
-    """An INSERT into `offer` naming only these columns: the model's table would add the
-    defaults of columns that a database at an older revision does not have yet."""
-    columns = [Offer.__table__.c[name] for name in values]  # type: ignore[attr-defined]
-    return sa.table("offer", *(sa.column(c.name, c.type) for c in columns)).insert().values(values)
+def _as_then(values: dict[str, Any], model: Any = Offer) -> Any:
+    """An INSERT into the model's table naming only these columns: the model's table would
+    add the defaults of columns that a database at an older revision does not have yet."""
+    table = model.__table__
+    columns = [table.c[name] for name in values]
+    return (
+        sa.table(table.name, *(sa.column(c.name, c.type) for c in columns)).insert().values(values)
+    )
 
 
 async def _execute(url: str, statement: Any) -> list[Any]:
@@ -43,8 +46,7 @@ def _organisation(url: str, slug: str, kind: str) -> uuid.UUID:
     organisation_id, now = uuid.uuid4(), datetime.now(UTC)
     values = dict(id=organisation_id, slug=slug, name=slug.upper(), kind=kind,
                   created_at=now, updated_at=now, version=1)  # fmt: skip
-    table = Organisation.__table__  # type: ignore[attr-defined]
-    asyncio.run(_execute(url, table.insert().values(values)))
+    asyncio.run(_execute(url, _as_then(values, Organisation)))
     return organisation_id
 
 
@@ -86,14 +88,17 @@ def test_offers_published_before_the_feed_enter_it(
         try:
             async with engine.begin() as connection:
                 await connection.execute(
-                    Organisation.__table__.insert().values(  # type: ignore[attr-defined]
-                        id=organisation_id,
-                        slug="labo",
-                        name="Labo",
-                        kind="think_tank",
-                        created_at=now,
-                        updated_at=now,
-                        version=1,
+                    _as_then(
+                        dict(
+                            id=organisation_id,
+                            slug="labo",
+                            name="Labo",
+                            kind="think_tank",
+                            created_at=now,
+                            updated_at=now,
+                            version=1,
+                        ),
+                        Organisation,
                     )
                 )
                 for status, identifier in (("published", offer_id), ("draft", uuid.uuid4())):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.applications.models import Application, ApplicationDocument
+from app.applications.models import Application, ApplicationDocument, ApplicationStatus
 from app.core.errors import NotFound
 from app.core.security import Principal
 from app.offers.models import Offer
@@ -78,7 +78,11 @@ async def offer_csv(
     rows = (
         await session.execute(
             select(Application, document_count)
-            .where(col(Application.offer_id) == offer_id)
+            .where(
+                col(Application.offer_id) == offer_id,
+                # Not confirmed by its address's owner: nobody's to see.
+                col(Application.status) != ApplicationStatus.pending.value,
+            )
             .order_by(col(Application.created_at), col(Application.id))
         )
     ).all()

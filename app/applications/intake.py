@@ -1,6 +1,8 @@
 """Taking an application in: who may apply to which offer, and the transactional write of
 the application with its files, once per Idempotency-Key. The files' checks are in
-``files``, the follow-up token in ``follow_up``."""
+``files``, the follow-up token in ``follow_up``; whether the address is proven, in
+``proof``: a proven one is received at once, any other is pending until confirmed
+(``confirmation``)."""
 
 import hashlib
 import json
@@ -13,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.applications import files, follow_up
+from app.applications import files, follow_up, mails, received
 from app.applications.files import CheckedFile
 from app.applications.models import (
     Application,
@@ -21,7 +23,9 @@ from app.applications.models import (
     ApplicationEvent,
     ApplicationStatus,
 )
-from app.core import idempotency
+from app.applications.pending import CONFIRM_PURPOSE, PENDING_LIFETIME
+from app.applications.proof import address_is_proven
+from app.core import email_tokens, idempotency
 from app.core.api_keys import Role
 from app.core.email import canonical_email
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -30,6 +34,9 @@ from app.core.storage import Storage
 from app.core.types import utcnow
 from app.offers.models import Offer
 from app.offers.reads import effective_status
+from app.organisations.models import Organisation
+
+RECEIVED, PENDING = 201, 202
 
 
 def email_fingerprint(email: str) -> str:
@@ -67,23 +74,33 @@ async def apply(
     *,
     today: date,
     max_bytes: int,
+    base: str,
     idempotency_key: str | None = None,
 ) -> tuple[int, ApplicationCreated]:
     """Take the application in, once however often it is retried with the same key; the
-    status to answer with, and the answer."""
+    status to answer with (201 received, 202 pending), and the answer. ``base``: the public
+    base URL, for the links in e-mails."""
     key = None
     if idempotency_key is not None:
         request_hash = await request_fingerprint(submission)
         key = idempotency.Key(f"apply:{submission.offer_id}", idempotency_key, request_hash)
 
-    async def write(commit: idempotency.Commit) -> ApplicationCreated:
+    async def write(commit: idempotency.Commit) -> tuple[int, ApplicationCreated]:
         offer = await check_offer_open(session, submission.offer_id, today)
-        return await _write(session, storage, offer, submission, max_bytes, commit)
+        proven = await address_is_proven(
+            session, submission.principal, submission.candidature.email
+        )
+        return await _write(session, storage, offer, submission, max_bytes, commit, proven, base)
 
     outcome = await idempotency.run_once(session, key, write)
     if isinstance(outcome, idempotency.Replay):
+        if outcome.status == PENDING:
+            # Replayed as it was, without looking: whether the address's owner confirmed
+            # the application since, or let it be erased, is no business of the key's
+            # holder, who may be whoever typed that address.
+            return PENDING, ApplicationCreated.model_validate_json(outcome.body)
         return outcome.status, await replay_created(session, outcome.body)
-    return 201, outcome
+    return outcome
 
 
 async def request_fingerprint(submission: Submission) -> str:
@@ -120,18 +137,26 @@ async def _write(
     submission: Submission,
     max_bytes: int,
     commit: idempotency.Commit,
-) -> ApplicationCreated:
+    proven: bool,
+    base: str,
+) -> tuple[int, ApplicationCreated]:
     """Store the files, then write the rows and commit; if anything fails, remove what was
-    stored, so there is never a file without its row nor a row without its files."""
-    email_hash = email_fingerprint(submission.candidature.email)
-    duplicate = await session.execute(
-        select(col(Application.id)).where(
-            col(Application.offer_id) == offer.id, col(Application.email_hash) == email_hash
+    stored, so there is never a file without its row nor a row without its files.
+
+    A pending application looks for no earlier one and blocks none (no ``email_hash``):
+    its answer must be the same whatever that address did before, and whoever typed
+    someone else's address must not keep its owner out."""
+    token = token_hash = email_hash = None
+    if proven:
+        email_hash = email_fingerprint(submission.candidature.email)
+        duplicate = await session.execute(
+            select(col(Application.id)).where(
+                col(Application.offer_id) == offer.id, col(Application.email_hash) == email_hash
+            )
         )
-    )
-    if duplicate.first() is not None:
-        raise _duplicate()
-    token, token_hash = follow_up.new_token()
+        if duplicate.first() is not None:
+            raise _duplicate()
+        token, token_hash = follow_up.new_token()
     application = _new_application(offer, submission, email_hash, token_hash)
     # Files first, outside any transaction: an upload may take seconds, and holding a
     # connection (or SQLite's write lock) that long would stall everyone else.
@@ -142,17 +167,25 @@ async def _write(
         # No ORM relationship orders the inserts: the application goes first.
         await session.flush()
         session.add_all([file.row(application.id) for file in stored])
-        session.add(
-            ApplicationEvent(
-                application_id=application.id,
-                to_status=ApplicationStatus.received.value,
-                actor="candidate",
+        if proven:
+            status = RECEIVED
+            session.add(
+                ApplicationEvent(
+                    application_id=application.id,
+                    to_status=ApplicationStatus.received.value,
+                    actor="candidate",
+                )
             )
+            await received.announce(session, application, follow_up_token=None, base=base)
+        else:
+            status = PENDING
+            await _ask_confirmation(session, application, offer, base)
+        created = ApplicationCreated(
+            id=application.id, status=ApplicationStatus(application.status), follow_up_token=None
         )
         # The follow-up token is a secret: the recorded answer leaves it out, and a replay
         # gets none (see ``replay_created``).
-        recorded = {"id": str(application.id), "status": ApplicationStatus.received.value}
-        await commit(201, json.dumps(recorded))
+        await commit(status, created.model_dump_json())
     except BaseException as error:
         # Rolled back first: the write lock is not held while the files are removed.
         await session.rollback()
@@ -160,20 +193,38 @@ async def _write(
         if isinstance(error, IntegrityError):
             raise _duplicate() from None
         raise
-    return ApplicationCreated(
-        id=application.id, status=ApplicationStatus.received, follow_up_token=token
+    return status, created.model_copy(update={"follow_up_token": token})
+
+
+async def _ask_confirmation(
+    session: AsyncSession, application: Application, offer: Offer, base: str
+) -> None:
+    organisation = await session.get(Organisation, offer.organisation_id)
+    assert organisation is not None
+    token = await email_tokens.issue(
+        session, CONFIRM_PURPOSE, lifetime=PENDING_LIFETIME, application_id=application.id
+    )
+    await mails.ask_confirmation(
+        session, application, offer, organisation, token=token, lifetime=PENDING_LIFETIME, base=base
     )
 
 
 def _new_application(
-    offer: Offer, submission: Submission, email_hash: str, token_hash: str
+    offer: Offer, submission: Submission, email_hash: str | None, token_hash: str | None
 ) -> Application:
     principal, candidature = submission.principal, submission.candidature
     now = utcnow()
+    proven = email_hash is not None
     return Application(
         offer_id=offer.id,
         organisation_id=offer.organisation_id,
-        candidate_id=principal.candidate_id if principal and principal.role == CANDIDATE else None,
+        status=(ApplicationStatus.received if proven else ApplicationStatus.pending).value,
+        # Only a proven application joins an account: a pending one may carry someone
+        # else's address, and the account that sent it must not read what its owner
+        # confirms.
+        candidate_id=principal.candidate_id
+        if proven and principal and principal.role == CANDIDATE
+        else None,
         partner_key_id=principal.key_id if principal and principal.role == Role.partner else None,
         first_name=candidature.first_name,
         last_name=candidature.last_name,

@@ -17,6 +17,9 @@ from app.core.types import UTCDateTime, utcnow
 
 
 class ApplicationStatus(StrEnum):
+    # Made without a proven address: waits for the link sent to it, seen by nobody until
+    # then, and erased after ``PENDING_LIFETIME`` (app/applications/pending.py).
+    pending = "pending"
     received = "received"
     in_review = "in_review"
     interview = "interview"
@@ -48,6 +51,9 @@ class Application(SQLModel, table=True):
         # may apply again.
         sa.UniqueConstraint("offer_id", "email_hash"),
         sa.Index("ix_application_listing", "organisation_id", "created_at", "id"),
+        # The sweep of unconfirmed applications, and the digest's look for what is owed.
+        sa.Index("ix_application_status_created", "status", "created_at"),
+        sa.Index("ix_application_awaiting_digest", "awaiting_digest", "organisation_id"),
     )
 
     id: uuid.UUID = Column(default_factory=uuid.uuid4, primary_key=True)
@@ -71,6 +77,8 @@ class Application(SQLModel, table=True):
     follow_up_token_hash: str | None = Column(default=None, sa_type=sa.String(64), unique=True)
     last_candidate_action_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
     erased_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    # Received, and owed to the organisation's next daily digest (app/applications/digest.py).
+    awaiting_digest: bool = Column(default=False, sa_column_kwargs={"server_default": sa.false()})
     # When it reached hired, rejected or withdrawn: the process ended for this person.
     ended_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
@@ -144,12 +152,23 @@ class EventPublic(BaseModel):
 
 class ApplicationCreated(BaseModel):
     id: uuid.UUID
-    status: ApplicationStatus
+    status: ApplicationStatus = Field(
+        description="`received` at once (`201`), or `pending` (`202`) until the link e-mailed "
+        "to the address confirms it."
+    )
     follow_up_token: str | None = Field(
-        description="Shown only in this response. Send it as `Authorization: Bearer <token>` "
-        "to read or withdraw this application; it works nowhere else. `null` when the "
-        "answer is a replay (same `Idempotency-Key` and request): a replay never shows nor "
-        "renews the token, and the first one keeps working."
+        description="Shown only in this response (and in the receipt e-mailed to the "
+        "candidate). Send it as `Authorization: Bearer <token>` to read or withdraw this "
+        "application; it works nowhere else. `null` for a `pending` application (the token "
+        "comes with its confirmation, to the address's owner only) and when the answer is a "
+        "replay (same `Idempotency-Key` and request): a replay never shows nor renews the "
+        "token, and the first one keeps working."
+    )
+
+
+class ConfirmationRequest(BaseModel):
+    token: str = Field(
+        min_length=1, max_length=200, description="The `token` of the link in the e-mail."
     )
 
 
@@ -185,3 +204,9 @@ class ApplicationDetail(ApplicationSummary):
 class StatusChange(BaseModel):
     status: ApplicationStatus
     note: str | None = Field(default=None, max_length=5000)
+    share_note: bool = Field(
+        default=False,
+        description="Put the note in the e-mail that tells the candidate of the new status. "
+        "Without it the e-mail gives the status alone; the note stays in `history`, which the "
+        "candidate may read (right of access).",
+    )

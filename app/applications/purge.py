@@ -1,5 +1,5 @@
-"""`vocation purge`: delete what is past retention, files first, then rows, and the stored
-documents that a crash left without a row."""
+"""`vocation purge`: delete what is past retention, files first, then rows, the
+applications nobody confirmed, and the stored documents that a crash left without a row."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from app.applications import orphans as orphaned
 from app.applications.models import Application, ApplicationDocument
+from app.applications.pending import erase_unconfirmed
 from app.applications.retention import retention_until
 from app.candidates.tokens import purge_expired_tokens
 from app.core import idempotency
@@ -27,10 +28,12 @@ class PurgeReport:
     candidate_tokens: int
     idempotency_records: int
     orphaned_documents: int
+    unconfirmed_applications: int = 0
 
     def lines(self) -> list[str]:
         return [
             f"applications deleted: {self.applications}",
+            f"unconfirmed applications deleted: {self.unconfirmed_applications}",
             f"documents deleted: {self.documents}",
             f"expired candidate tokens deleted: {self.candidate_tokens}",
             f"idempotency records deleted: {self.idempotency_records}",
@@ -73,6 +76,7 @@ async def purge(
     *,
     orphan_grace: timedelta,
 ) -> PurgeReport:
+    unconfirmed = await erase_unconfirmed(session, storage, now)
     applications = await expired_applications(session, now, zone)
     documents = 0
     for start in range(0, len(applications), BATCH):
@@ -98,4 +102,4 @@ async def purge(
     tokens = await purge_expired_tokens(session, now)
     records = await idempotency.purge_older_than(session, now - timedelta(hours=idempotency_hours))
     orphans = await orphaned.sweep(session, storage, now, orphan_grace)
-    return PurgeReport(len(applications), documents, tokens, records, orphans)
+    return PurgeReport(len(applications), documents, tokens, records, orphans, unconfirmed)

@@ -38,6 +38,7 @@ from app.core.security import (
 )
 from app.core.storage import ObjectNotFound, Storage, StorageDep
 from app.core.strict_query import STRICT_QUERY
+from app.core.urls import public_base
 
 router = APIRouter(tags=["applications"])
 
@@ -90,17 +91,29 @@ recruitment; its time is recorded. With `keep_for_future_offers`, the data is ke
 years after the candidate's last action; otherwise three months after the offer's process
 ends.
 
+Who gets `201` at once, with `status: received`: a signed-in candidate (`cnd_…` token)
+whose account's address is verified, applying with that address; the application joins
+their account. Everyone else (anonymous, a partner key, an unverified account, another
+address) gets `202` with `status: pending` and `follow_up_token: null`, and a link is
+e-mailed to the address: until it is used the application is seen by nobody and blocks
+nobody, and 48 hours after it was made it is erased with its files. The `202` is the same
+whatever that address did before, so it tells nobody whether a person applied. Using the
+link (`POST /v1/applications/confirm`) makes it `received` and e-mails the receipt with the
+follow-up token.
+
+The e-mail is stored in its canonical form (Unicode NFKC, case-folded), and one address
+applies once to an offer: « ＣＡ@example.org » is « ca@example.org », but
+« ca+emploi@example.org » is another address. A verified candidate applying again gets
+`409`; a second pending application is told so only on its confirmation page, to the
+address's owner.
+
 Send an `Idempotency-Key` header to retry safely: the same key and request replay the first
 response, with `follow_up_token` `null` (the token is never shown twice nor renewed); the
 same key with another request is 422; a request still in progress is 409.
 
-The e-mail is stored in its canonical form (Unicode NFKC, case-folded), and one address
-applies once to an offer (409): « ＣＡ@example.org » is « ca@example.org », but
-« ca+emploi@example.org » is another address.
-
-The response's `follow_up_token` is shown only once: it opens this application (read,
-withdraw) and nothing else. Signed-in candidates (`cnd_…` token) get the application linked
-to their account; a partner key records which partner site it came from.
+The `201` response's `follow_up_token` is shown only once: it opens this application (read,
+withdraw) and nothing else. A partner key records which partner site the application came
+from.
 """
 
 
@@ -111,7 +124,14 @@ to their account; a partner key records which partner site it came from.
     status_code=201,
     summary="Apply to an offer",
     description=APPLY_DESCRIPTION,
-    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    responses={
+        201: {"description": "Received: a verified candidate, with that address."},
+        202: {
+            "description": "Pending: a link was e-mailed to the address to confirm it.",
+            "model": ApplicationCreated,
+        },
+        **problem_responses(401, 403, 404, 409, 413, 415, 422),
+    },
     # Candidates' sign-in before the empty requirement: FastAPI appends both to the key.
     openapi_extra={"security": CANDIDATE_CREDENTIALS["security"] + OPTIONAL_CREDENTIALS["security"]}
     | DOCUMENT_ENCODING,
@@ -173,6 +193,7 @@ async def apply(
         intake.Submission(offer_id, principal, candidature, checked),
         today=day,
         max_bytes=settings.max_document_bytes,
+        base=public_base(request),
         idempotency_key=idempotency_key,
     )
     return json_response(created, status_code=status)
@@ -210,7 +231,7 @@ async def list_applications(
 
 
 @router.get(
-    "/applications/{application_id}",
+    "/applications/{application_id:uuid}",
     operation_id="getApplication",
     response_model=ApplicationDetail,
     summary="Read one application",
@@ -226,7 +247,7 @@ async def get_application(
 
 
 @router.get(
-    "/applications/{application_id}/documents/{document_id}",
+    "/applications/{application_id:uuid}/documents/{document_id}",
     operation_id="downloadApplicationDocument",
     summary="Download a document",
     response_class=StreamingResponse,
@@ -296,14 +317,15 @@ async def _opened(storage: Storage, key: str) -> AsyncIterator[bytes]:
 
 
 @router.patch(
-    "/applications/{application_id}",
+    "/applications/{application_id:uuid}",
     operation_id="changeApplicationStatus",
     response_model=ApplicationDetail,
     summary="Move an application along the process",
     description="`received → in_review → interview → offer → hired` (forward only), or "
     "`rejected` from any open state. Each change is kept in `history` with its time, actor "
-    "and optional note. Notes are part of the candidate's data: the candidate reads them "
-    "(right of access) and they are erased with the application.",
+    "and optional note, and e-mailed to the candidate; the note goes in that e-mail only "
+    "with `share_note: true`. Notes are part of the candidate's data: the candidate reads "
+    "them (right of access) and they are erased with the application.",
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
 async def change_status(
@@ -314,12 +336,12 @@ async def change_status(
     change: StatusChange,
 ) -> Response:
     application = await service.load_visible(session, principal, application_id)
-    await service.change_status(session, principal, application, change.status, change.note)
+    await service.change_status(session, principal, application, change, base=public_base(request))
     return private_json(await service.detail(session, application, zone_of(request)))
 
 
 @router.post(
-    "/applications/{application_id}/withdraw",
+    "/applications/{application_id:uuid}/withdraw",
     operation_id="withdrawApplication",
     response_model=ApplicationDetail,
     summary="Withdraw an application (the candidate)",
@@ -334,7 +356,7 @@ async def withdraw(
 
 
 @router.delete(
-    "/applications/{application_id}",
+    "/applications/{application_id:uuid}",
     operation_id="eraseApplication",
     status_code=204,
     summary="Erase an application (the candidate)",

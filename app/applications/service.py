@@ -2,7 +2,8 @@
 
 Every read goes through ``load_visible``: a recruiter sees only its organisation's
 applications, a candidate only their own, a follow-up token only its one application;
-anything else is "not found".
+anything else is "not found". A pending application (not yet confirmed by its address's
+owner) is seen by nobody.
 """
 
 import uuid
@@ -13,6 +14,7 @@ from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.applications import mails
 from app.applications.models import (
     OPEN_STATUSES,
     PIPELINE,
@@ -26,6 +28,7 @@ from app.applications.models import (
     DocumentKind,
     DocumentPublic,
     EventPublic,
+    StatusChange,
 )
 from app.applications.retention import retention_until
 from app.core.api_keys import Role
@@ -35,6 +38,7 @@ from app.core.security import CANDIDATE, FOLLOW_UP, Principal
 from app.core.storage import Storage
 from app.core.types import utcnow
 from app.offers.models import Offer
+from app.organisations.models import Organisation
 
 # --- reading --------------------------------------------------------------------------------
 
@@ -49,6 +53,8 @@ async def load_visible(
 
 
 def _may_read(principal: Principal, application: Application) -> bool:
+    if application.status == ApplicationStatus.pending.value:
+        return False
     if principal.role == Role.admin:
         return True
     if principal.role == Role.recruiter:
@@ -152,8 +158,10 @@ async def list_for(
     limit: int,
     cursor: str | None,
 ) -> Page[ApplicationSummary]:
-    statement = select(Application).order_by(
-        col(Application.created_at).desc(), col(Application.id).desc()
+    statement = (
+        select(Application)
+        .where(col(Application.status) != ApplicationStatus.pending.value)
+        .order_by(col(Application.created_at).desc(), col(Application.id).desc())
     )
     if principal.role == Role.recruiter:
         statement = statement.where(col(Application.organisation_id) == principal.organisation_id)
@@ -228,15 +236,35 @@ async def change_status(
     session: AsyncSession,
     principal: Principal,
     application: Application,
-    target: ApplicationStatus,
-    note: str | None,
+    change: StatusChange,
+    *,
+    base: str,
 ) -> None:
+    """``base``: the public base URL, for the link in the candidate's e-mail."""
+    target = change.status
     if application.erased_at is not None:
         raise Conflict("This application was erased at the candidate's request.")
     if target == ApplicationStatus.withdrawn:
         raise Conflict("Only the candidate withdraws an application.")
     _check_transition(application.status, target)
-    await _move(session, application, target, note=note, actor=principal.role, key=principal.key_id)
+    offer = await session.get(Offer, application.offer_id)
+    organisation = await session.get(Organisation, application.organisation_id)
+    assert offer is not None
+    assert organisation is not None
+    # Queued before the move, which commits it with the change (or drops it with a lost
+    # race's rollback).
+    await mails.tell_status(
+        session,
+        application,
+        offer,
+        organisation,
+        status=target,
+        shared_note=change.note if change.share_note else None,
+        base=base,
+    )
+    await _move(
+        session, application, target, note=change.note, actor=principal.role, key=principal.key_id
+    )
 
 
 async def withdraw(session: AsyncSession, application: Application) -> None:

@@ -103,6 +103,26 @@ class Settings(BaseSettings):
         "partners through the change feed (0: only at start-up). Until then they already "
         "read as closed.",
     )
+    digest_hour: int = Field(
+        default=8,
+        ge=0,
+        le=23,
+        description="The hour (in `timezone`, Paris by default) at which organisations that "
+        "chose `notification_frequency: daily` get the day's e-mail of new applications.",
+    )
+    digest_poll_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="How often each serving process looks whether a daily digest is due "
+        "(0: only at start-up).",
+    )
+    pending_sweep_poll_seconds: float = Field(
+        default=600,
+        ge=0,
+        description="How often each serving process erases the applications left "
+        "unconfirmed 48 hours after they were made, with their files (0: only at start-up; "
+        "`vocation purge` erases them too).",
+    )
     offer_default_days: int = Field(
         default=60,
         ge=1,

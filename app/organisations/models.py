@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -31,9 +32,32 @@ class Organisation(SQLModel, table=True):
     region: str | None = Column(default=None, sa_type=sa.String(2))
     siret: str | None = Column(default=None, sa_type=sa.String(14))
     contact_email: str | None = Column(default=None, sa_type=sa.String(320))
+    # Where new applications are announced, and how often (app/applications/notify.py).
+    notification_email: str | None = Column(default=None, sa_type=sa.String(320))
+    notification_frequency: str = Column(
+        default="immediate", sa_type=sa.String(12), sa_column_kwargs={"server_default": "immediate"}
+    )
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Column(default=1)
+
+
+class NotificationFrequency(StrEnum):
+    """When the organisation hears of a new application: one e-mail each, at once, or one
+    e-mail a day listing them (at `VOCATION_DIGEST_HOUR`, Paris time)."""
+
+    immediate = "immediate"
+    daily = "daily"
+
+
+_NOTIFICATION_EMAIL = (
+    "Where new applications are announced; `null`: nowhere. The e-mail names the offer and "
+    "links to the application in the API; it says nothing about the candidate."
+)
+_NOTIFICATION_FREQUENCY = (
+    "`immediate`: one e-mail per application, once received; `daily`: one e-mail a day, at "
+    "`VOCATION_DIGEST_HOUR` (8 by default) Paris time, listing those received since the last."
+)
 
 
 def _luhn_valid(digits: str) -> bool:
@@ -77,6 +101,10 @@ class OrganisationFields(BaseModel):
     region: RegionCode | None = None
     siret: Siret | None = None
     contact_email: EmailAddress | None = None
+    notification_email: EmailAddress | None = Field(default=None, description=_NOTIFICATION_EMAIL)
+    notification_frequency: NotificationFrequency = Field(
+        default=NotificationFrequency.immediate, description=_NOTIFICATION_FREQUENCY
+    )
 
     @model_validator(mode="after")
     def _region_matches_departement(self) -> "OrganisationFields":
@@ -110,6 +138,10 @@ class OrganisationUpdate(BaseModel):
     region: RegionCode | None = None
     siret: Siret | None = None
     contact_email: EmailAddress | None = None
+    notification_email: EmailAddress | None = Field(default=None, description=_NOTIFICATION_EMAIL)
+    notification_frequency: NotificationFrequency | None = Field(
+        default=None, description=_NOTIFICATION_FREQUENCY
+    )
 
 
 class OrganisationSummary(BaseModel):
@@ -142,6 +174,9 @@ class OrganisationPublic(BaseModel):
 
 
 class OrganisationPrivate(OrganisationPublic):
-    """What the organisation's own recruiters and admins read back after a write."""
+    """What the organisation's own recruiters and admins read: after a write, and with
+    `GET /v1/organisations/{id_or_slug}/private`."""
 
     contact_email: str | None
+    notification_email: str | None = Field(description=_NOTIFICATION_EMAIL)
+    notification_frequency: NotificationFrequency = Field(description=_NOTIFICATION_FREQUENCY)

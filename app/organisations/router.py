@@ -9,7 +9,13 @@ from starlette.responses import Response
 from app.core.db import ReaderDep, SessionDep
 from app.core.errors import problem_responses
 from app.core.fields import ID_OR_SLUG_PATTERN
-from app.core.http import cached_json, check_if_match, etag_of_model, json_response
+from app.core.http import (
+    cached_json,
+    check_if_match,
+    etag_of_model,
+    json_response,
+    private_json,
+)
 from app.core.pagination import CursorParam, Page, PageLimit, next_link
 from app.core.security import AdminPrincipal, WriterPrincipal
 from app.core.strict_query import STRICT_QUERY
@@ -82,6 +88,22 @@ async def get_organisation(request: Request, reader: ReaderDep, id_or_slug: IdOr
     return cached_json(
         request, organisation, max_age=request.app.state.settings.public_cache_seconds
     )
+
+
+@router.get(
+    "/{id_or_slug}/private",
+    operation_id="getOrganisationPrivate",
+    response_model=OrganisationPrivate,
+    summary="Read one organisation with its private fields (admin, or its recruiter keys)",
+    description="Adds what public reads leave out: the contact e-mail and where and how "
+    "often new applications are announced (`notification_email`, `notification_frequency`).",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_organisation_private(
+    session: SessionDep, principal: WriterPrincipal, id_or_slug: IdOrSlug
+) -> Response:
+    organisation = await service.load_for_write(session, principal, id_or_slug)
+    return private_json(OrganisationPrivate.model_validate(organisation))
 
 
 @router.post(

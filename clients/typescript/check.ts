@@ -5,7 +5,9 @@ import type { paths } from "./vocation";
 
 const client = createClient<paths>({ baseUrl: "https://vocation.example.org" });
 
-export async function apply(offerId: string, cv: Blob, token: string): Promise<string> {
+// The follow-up token (201: a signed-in candidate whose verified address is the form's), or
+// null (202: pending until the candidate uses the link e-mailed to the address).
+export async function apply(offerId: string, cv: Blob, token: string): Promise<string | null> {
   const { data, error } = await client.POST("/v1/offers/{offer_id}/applications", {
     params: { path: { offer_id: offerId }, header: { "Idempotency-Key": crypto.randomUUID() } },
     headers: { Authorization: `Bearer ${token}` },
@@ -28,8 +30,23 @@ export async function apply(offerId: string, cv: Blob, token: string): Promise<s
     },
   });
   if (error) throw new Error(error.title);
+  if (data.status === "pending") return null;
   // null on a replay of the same Idempotency-Key: only the first answer shows the token.
   if (data.follow_up_token === null) throw new Error("replayed: keep the first answer's token");
+  return data.follow_up_token;
+}
+
+// What an app does with the link's token (a deep link from the e-mail): the application is
+// received, and its follow-up token comes back.
+export async function confirm(linkToken: string): Promise<string> {
+  const { data, error } = await client.POST("/v1/applications/confirm", {
+    body: { token: linkToken },
+  });
+  // The route also answers the e-mailed page's form, with HTML: narrow to the JSON shapes.
+  if (error !== undefined) throw new Error(typeof error === "string" ? error : error.title);
+  if (!data || typeof data === "string" || data.follow_up_token === null) {
+    throw new Error("no follow-up token");
+  }
   return data.follow_up_token;
 }
 

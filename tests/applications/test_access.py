@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from app.applications.models import Application
+from tests.applications.confirming import apply_confirmed
 from tests.applications.conftest import World, apply, candidate_token
 from tests.factories import bearer
 
@@ -149,15 +150,16 @@ EXPECTED = {
         "partner": 403,
         "admin": 403,
     },
+    # Each with an address other than a verified account's own: pending (202).
     "apply": {
-        "anonymous": 201,
-        "candidate_a": 201,
-        "candidate_b": 201,
+        "anonymous": 202,
+        "candidate_a": 202,
+        "candidate_b": 202,
         "follow_up": 403,
         "other_follow_up": 403,
         "recruiter": 403,
         "other_recruiter": 403,
-        "partner": 201,
+        "partner": 202,
         "admin": 403,
     },
     "export": {
@@ -218,7 +220,7 @@ async def test_authorisation_matrix(
         elif route == "patch":
             # "rejected" is reachable from every open state, so each allowed actor succeeds
             # only while the application is open: test on a fresh one each time.
-            fresh = await apply(client, world.offer.id, email=f"{actor}@example.org")
+            fresh = await apply_confirmed(client, world.offer.id, email=f"{actor}@example.org")
             response = await client.patch(
                 f"/v1/applications/{fresh.json()['id']}",
                 json={"status": "in_review"},

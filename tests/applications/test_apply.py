@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.models import Application, ApplicationDocument
 from app.core.idempotency import IdempotencyRecord
+from tests.applications.confirming import apply_confirmed, confirm
 from tests.applications.conftest import World, apply, candidate_token, form, letter
 from tests.applications.files import odt, pdf, zip_bomb
 from tests.factories import bearer, make_offer, paris_today
@@ -35,13 +36,31 @@ async def test_anonymous_application_stores_rows_and_files(
         phone="+33 6 12 34 56 78",
         message="Bonjour, je suis très motivée.",
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    # Pending until the address's owner confirms it: no token for whoever typed it.
+    assert response.status_code == 202, response.text
+    assert response.json() == {
+        "id": response.json()["id"],
+        "status": "pending",
+        "follow_up_token": None,
+    }
+    pending = (await session.execute(select(Application))).scalar_one()
+    assert (pending.status, pending.email_hash, pending.follow_up_token_hash) == (
+        "pending",
+        None,
+        None,
+    )
+
+    confirmed = await confirm(client, response)
+    assert confirmed.status_code == 200, confirmed.text
+    body = confirmed.json()
+    assert body["id"] == response.json()["id"]
     assert body["status"] == "received"
     assert body["follow_up_token"].startswith("app_")
     assert set(body) == {"id", "status", "follow_up_token"}
 
+    session.expire_all()
     application = (await session.execute(select(Application))).scalar_one()
+    assert application.status == "received"
     assert application.follow_up_token_hash != body["follow_up_token"]
     assert application.consent_at is not None
     documents = (await session.execute(select(ApplicationDocument))).scalars().all()
@@ -59,7 +78,7 @@ async def test_anonymous_application_stores_rows_and_files(
 
 async def test_odt_is_accepted(client: httpx.AsyncClient, world: World) -> None:
     response = await apply(client, world.offer.id, cv=("cv.odt", odt(), "text/plain"))
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
 
 
 @pytest.mark.parametrize(
@@ -116,8 +135,7 @@ async def test_a_bad_cover_letter_refuses_the_whole_application(
 async def test_hostile_names_are_sanitised(
     client: httpx.AsyncClient, world: World, upload_dir: Path, name: str, expected: str | None
 ) -> None:
-    response = await apply(client, world.offer.id, cv=(name, pdf(), "application/pdf"))
-    assert response.status_code == 201, response.text
+    response = await apply_confirmed(client, world.offer.id, cv=(name, pdf(), "application/pdf"))
     detail = await client.get(
         f"/v1/applications/{response.json()['id']}", headers=bearer(world.recruiter)
     )
@@ -168,9 +186,22 @@ async def test_refused_offer_states(
 async def test_second_application_with_the_same_email_is_409(
     client: httpx.AsyncClient, session: AsyncSession, world: World, upload_dir: Path
 ) -> None:
-    assert (await apply(client, world.offer.id)).status_code == 201
-    again = await apply(client, world.offer.id, email="Camille.Durand@Example.org")
+    # The address's owner, proven: told at once.
+    token = bearer(await candidate_token(client, "camille.durand@example.org"))
+    assert (await apply(client, world.offer.id, headers=token)).status_code == 201
+    again = await apply(client, world.offer.id, email="Camille.Durand@Example.org", headers=token)
     assert again.status_code == 409
+    assert await count(session, Application) == 1
+    assert len(stored_files(upload_dir)) == 1
+
+    # Anyone else: told nothing, and the owner learns it only by the e-mailed link; the
+    # second application is then erased with its file.
+    anonymous = await apply(client, world.offer.id, email="ＣＡＭＩＬＬＥ.durand@example.org")
+    assert anonymous.status_code == 202
+    assert len(stored_files(upload_dir)) == 2
+    refused = await confirm(client, anonymous)
+    assert refused.status_code == 409, refused.text
+    assert "already applied" in refused.json()["detail"]
     assert await count(session, Application) == 1
     assert len(stored_files(upload_dir)) == 1
 
@@ -191,12 +222,28 @@ async def test_idempotent_retry_creates_one_application(
     client: httpx.AsyncClient, session: AsyncSession, world: World, upload_dir: Path
 ) -> None:
     key = {"Idempotency-Key": "3f0c9a56-retry-1"}
-    first = await apply(client, world.offer.id, headers=key)
-    second = await apply(client, world.offer.id, headers=key)
-    assert first.status_code == second.status_code == 201
-    assert first.json()["id"] == second.json()["id"]
+    pending = await apply(client, world.offer.id, headers=key)
+    pending_again = await apply(client, world.offer.id, headers=key)
+    assert pending.status_code == pending_again.status_code == 202
+    assert pending.content == pending_again.content
+    # Confirmed meanwhile or not, a pending answer replays as it was.
+    assert (await confirm(client, pending)).status_code == 200
+    assert (await apply(client, world.offer.id, headers=key)).content == pending.content
     assert await count(session, Application) == 1
     assert len(stored_files(upload_dir)) == 1
+
+    key = {"Idempotency-Key": "3f0c9a56-retry-2"}
+    signed_in = {**key, **bearer(await candidate_token(client, "claude.martin@example.org"))}
+    first = await apply(
+        client, world.offer.id, email="claude.martin@example.org", headers=signed_in
+    )
+    second = await apply(
+        client, world.offer.id, email="claude.martin@example.org", headers=signed_in
+    )
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert await count(session, Application) == 2
+    assert len(stored_files(upload_dir)) == 2
 
     # Issue 15: whoever replays the key and body is not shown a token (the key is no
     # secret), and the candidate's own keeps working.
@@ -209,16 +256,22 @@ async def test_idempotent_retry_creates_one_application(
     recorded = (await session.execute(select(IdempotencyRecord))).scalars().all()
     assert all("app_" not in (record.response_body or "") for record in recorded)
 
-    other_body = await apply(client, world.offer.id, headers=key, first_name="Dominique")
+    other_body = await apply(
+        client,
+        world.offer.id,
+        email="claude.martin@example.org",
+        headers=signed_in,
+        first_name="Dominique",
+    )
     assert other_body.status_code == 422
-    assert await count(session, Application) == 1
+    assert await count(session, Application) == 2
 
 
 async def test_partner_and_candidate_and_recruiter_keys(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    via_partner = await apply(client, world.offer.id, headers=bearer(world.partner))
-    assert via_partner.status_code == 201
+    # A partner site proves nobody's address: pending until confirmed.
+    via_partner = await apply_confirmed(client, world.offer.id, headers=bearer(world.partner))
     detail = await client.get(
         f"/v1/applications/{via_partner.json()['id']}", headers=bearer(world.recruiter)
     )
@@ -246,8 +299,8 @@ async def test_concurrent_identical_requests_create_one_application(
         *[apply(client, world.offer.id, headers=key) for _ in range(4)]
     )
     statuses = sorted(response.status_code for response in responses)
-    assert statuses.count(201) >= 1
-    assert set(statuses) <= {201, 409}
+    assert statuses.count(202) >= 1
+    assert set(statuses) <= {202, 409}
     for response in responses:
         if response.status_code == 409:
             assert response.headers["retry-after"]
@@ -259,7 +312,7 @@ async def test_the_deadline_day_itself_still_takes_applications(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
     last_day = await make_offer(session, world.organisation, deadline=paris_today())
-    assert (await apply(client, last_day.id)).status_code == 201
+    assert (await apply(client, last_day.id)).status_code == 202
 
 
 async def test_a_cv_sent_as_text_is_refused_in_plain_words(
@@ -280,6 +333,7 @@ async def test_a_replay_from_another_client_never_mints_a_token(
     app: object, client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
     key = {"Idempotency-Key": "seen-in-a-proxy-log"}
+    key |= bearer(await candidate_token(client, "camille.durand@example.org"))
     first = await apply(client, world.offer.id, headers=key)
     assert first.status_code == 201
     token_hash = (await session.execute(select(Application.follow_up_token_hash))).scalar_one()

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.models import Application, ApplicationDocument
 from app.candidates.models import Candidate, CandidateToken
+from tests.applications.confirming import apply_confirmed
 from tests.applications.conftest import World, apply, candidate_token, letter
 from tests.applications.test_apply import stored_files
 from tests.factories import bearer
@@ -45,7 +46,7 @@ async def test_sign_up_and_sign_in(client: httpx.AsyncClient, session: AsyncSess
 
 
 async def test_withdraw_with_the_follow_up_token(client: httpx.AsyncClient, world: World) -> None:
-    created = await apply(client, world.offer.id)
+    created = await apply_confirmed(client, world.offer.id)
     url = f"/v1/applications/{created.json()['id']}"
     token = bearer(created.json()["follow_up_token"])
     assert (await client.get(url, headers=token)).json()["status"] == "received"
@@ -92,7 +93,7 @@ async def test_erasure_removes_account_rows_and_files(
 ) -> None:
     token = await candidate_token(client, "camille.durand@example.org")
     created = await apply(client, world.offer.id, cover_letter=letter(), headers=bearer(token))
-    other = await apply(client, world.offer.id, email="someone@example.org")
+    other = await apply_confirmed(client, world.offer.id, email="someone@example.org")
     assert len(stored_files(upload_dir)) == 3
     await client.patch(
         f"/v1/applications/{created.json()['id']}",
@@ -145,7 +146,7 @@ async def test_an_expired_candidate_token_is_401(
 async def test_a_candidate_without_account_erases_with_the_follow_up_token(
     client: httpx.AsyncClient, session: AsyncSession, world: World, upload_dir: Path
 ) -> None:
-    created = await apply(client, world.offer.id, cover_letter=letter())
+    created = await apply_confirmed(client, world.offer.id, cover_letter=letter())
     url = f"/v1/applications/{created.json()['id']}"
     token = bearer(created.json()["follow_up_token"])
     assert (await client.delete(url, headers=bearer(world.recruiter))).status_code == 403
@@ -160,7 +161,7 @@ async def test_a_candidate_without_account_erases_with_the_follow_up_token(
 async def test_withdrawing_ends_the_process_and_shortens_retention(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    created = await apply(client, world.offer.id, keep_for_future_offers="false")
+    created = await apply_confirmed(client, world.offer.id, keep_for_future_offers="false")
     url = f"/v1/applications/{created.json()['id']}"
     token = bearer(created.json()["follow_up_token"])
     before = (await client.get(url, headers=token)).json()["retention_until"]
@@ -171,7 +172,7 @@ async def test_withdrawing_ends_the_process_and_shortens_retention(
 async def test_a_missing_stored_file_is_404_not_an_empty_200(
     client: httpx.AsyncClient, world: World, upload_dir: Path
 ) -> None:
-    created = await apply(client, world.offer.id)
+    created = await apply_confirmed(client, world.offer.id)
     url = f"/v1/applications/{created.json()['id']}"
     document = (await client.get(url, headers=bearer(world.recruiter))).json()["documents"][0]
     for path in stored_files(upload_dir):

@@ -5,7 +5,8 @@ import io
 
 import httpx
 
-from tests.applications.conftest import World, apply, letter
+from tests.applications.confirming import apply_confirmed
+from tests.applications.conftest import World, letter
 from tests.factories import bearer
 
 BOM = b"\xef\xbb\xbf"
@@ -21,7 +22,7 @@ async def export(client: httpx.AsyncClient, world: World, query: str = "") -> ht
 
 
 async def two_applications(client: httpx.AsyncClient, world: World) -> None:
-    first = await apply(
+    await apply_confirmed(
         client,
         world.offer.id,
         first_name="Anne;Marie",
@@ -29,11 +30,9 @@ async def two_applications(client: httpx.AsyncClient, world: World) -> None:
         email="anne@example.org",
         keep_for_future_offers="true",
     )
-    assert first.status_code == 201, first.text
-    second = await apply(
+    await apply_confirmed(
         client, world.offer.id, first_name="Élodie", email="e@example.org", cover_letter=letter()
     )
-    assert second.status_code == 201, second.text
 
 
 async def test_excel_fr_is_semicolons_with_a_bom_and_oui_non(

@@ -25,7 +25,7 @@ async def test_the_uploads_folder_and_documents_are_private(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             created = await apply(client, world.offer.id, cover_letter=letter())
-            assert created.status_code == 201, created.text
+            assert created.status_code == 202, created.text
     finally:
         await app.state.database.dispose()
     paths = [top, *top.rglob("*")]

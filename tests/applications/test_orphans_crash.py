@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.applications.confirming import CONFIRM, confirmation_token
 from tests.applications.conftest import World, apply
 from tests.applications.crash import (
     Backend,
@@ -26,6 +27,7 @@ from tests.applications.crash import (
 )
 from tests.applications.files import pdf
 from tests.factories import bearer
+from tests.mail import SmtpServer
 
 IN_FLIGHT = 8
 LETTER_BYTES = 8_000_000
@@ -40,11 +42,12 @@ def backend(request: pytest.FixtureRequest, upload_dir: Path) -> Backend:
 
 
 async def _crash_during_uploads(
-    database_url: str, backend: Backend, world: World
+    database_url: str, backend: Backend, world: World, session: AsyncSession, smtp: SmtpServer
 ) -> tuple[list[str], dict[str, bytes]]:
-    """Two applications go through, then the server is killed while others upload.
-    Returns the ids of the two, and what storage holds after the crash."""
-    process, base_url = await start_server(server_env(database_url, backend))
+    """Two applications go through (applied, then confirmed by their e-mailed link), then
+    the server is killed while others upload. Returns the ids of the two, and what storage
+    holds after the crash."""
+    process, base_url = await start_server(server_env(database_url, backend, smtp_url=smtp.url))
     try:
         async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
             kept = []
@@ -56,7 +59,10 @@ async def _crash_during_uploads(
                     cover_letter=("lettre.pdf", pdf(200_000 + number), "application/pdf"),
                     email=f"gardee-{number}@example.org",
                 )
-                assert created.status_code == 201, created.text
+                mails = smtp.wait_for(len(kept) * 2 + 1)
+                token = await confirmation_token(session, created.json()["id"], mails)
+                confirmed = await client.post(CONFIRM, json={"token": token})
+                assert confirmed.status_code == 200, confirmed.text
                 kept.append(created.json()["id"])
             uploads = [
                 asyncio.create_task(
@@ -91,9 +97,16 @@ def _orphans_removed(output: str) -> int:
 
 @pytest.mark.parametrize("remover", ["purge", "restart"])
 async def test_what_a_crash_left_without_a_row_is_deleted_after_the_grace_period(
-    session: AsyncSession, database_url: str, world: World, backend: Backend, remover: str
+    session: AsyncSession,
+    database_url: str,
+    world: World,
+    backend: Backend,
+    remover: str,
+    smtp_server: SmtpServer,
 ) -> None:
-    kept, after_crash = await _crash_during_uploads(database_url, backend, world)
+    kept, after_crash = await _crash_during_uploads(
+        database_url, backend, world, session, smtp_server
+    )
     recorded = await recorded_documents(session)
     assert len(recorded) == 4
     # The kept applications' documents are intact, and beside them lie objects no row

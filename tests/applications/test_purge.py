@@ -14,7 +14,8 @@ from app.applications.models import Application, ApplicationDocument, Applicatio
 from app.applications.purge import purge
 from app.applications.retention import add_months, retention_until
 from app.offers.models import Offer
-from tests.applications.conftest import World, apply, letter
+from tests.applications.confirming import apply_confirmed
+from tests.applications.conftest import World, letter
 from tests.applications.test_apply import stored_files
 from tests.factories import bearer
 
@@ -94,8 +95,12 @@ def test_retention_rules() -> None:
 async def test_purge_deletes_rows_and_files_past_retention_once(
     client: httpx.AsyncClient, session: AsyncSession, world: World, upload_dir: Path, app: Any
 ) -> None:
-    short = await apply(client, world.offer.id, cover_letter=letter(), email="a@example.org")
-    kept = await apply(client, world.offer.id, email="b@example.org", keep_for_future_offers="true")
+    short = await apply_confirmed(
+        client, world.offer.id, cover_letter=letter(), email="a@example.org"
+    )
+    kept = await apply_confirmed(
+        client, world.offer.id, email="b@example.org", keep_for_future_offers="true"
+    )
     await client.patch(
         f"/v1/applications/{short.json()['id']}",
         json={"status": "rejected", "note": "merci"},

@@ -6,13 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.applications.models import AuditEvent
-from tests.applications.conftest import World, apply, letter
+from tests.applications.confirming import apply_confirmed
+from tests.applications.conftest import World, letter
 from tests.applications.files import pdf
 from tests.factories import bearer, make_offer
 
 
 async def test_status_moves_forward_with_history(client: httpx.AsyncClient, world: World) -> None:
-    created = await apply(client, world.offer.id)
+    created = await apply_confirmed(client, world.offer.id)
     url = f"/v1/applications/{created.json()['id']}"
     key = bearer(world.recruiter)
     for status in ("in_review", "interview"):
@@ -45,9 +46,11 @@ async def test_list_filters_and_pages(
     ids = []
     for index in range(5):
         ids.append(
-            (await apply(client, world.offer.id, email=f"p{index}@example.org")).json()["id"]
+            (await apply_confirmed(client, world.offer.id, email=f"p{index}@example.org")).json()[
+                "id"
+            ]
         )
-    other = await apply(client, second_offer.id, email="q@example.org")
+    other = await apply_confirmed(client, second_offer.id, email="q@example.org")
     key = bearer(world.recruiter)
     await client.patch(f"/v1/applications/{ids[0]}", json={"status": "in_review"}, headers=key)
 
@@ -72,7 +75,7 @@ async def test_download_is_an_audited_attachment(
     client: httpx.AsyncClient, session: AsyncSession, world: World
 ) -> None:
     cv = pdf(200_000)
-    created = await apply(
+    created = await apply_confirmed(
         client, world.offer.id, cv=("Mon CV été.pdf", cv, "application/pdf"), cover_letter=letter()
     )
     url = f"/v1/applications/{created.json()['id']}"
@@ -104,8 +107,10 @@ async def test_download_is_an_audited_attachment(
 
 
 async def test_csv_export(client: httpx.AsyncClient, session: AsyncSession, world: World) -> None:
-    await apply(client, world.offer.id, first_name='=HYPERLINK("x")', email="a@example.org")
-    await apply(
+    await apply_confirmed(
+        client, world.offer.id, first_name='=HYPERLINK("x")', email="a@example.org"
+    )
+    await apply_confirmed(
         client, world.offer.id, first_name="Élodie", email="e@example.org", cover_letter=letter()
     )
     response = await client.get(
