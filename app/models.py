@@ -10,6 +10,7 @@ from app.offers.changes import OfferChange
 from app.offers.models import Offer
 from app.organisations.models import Organisation
 from app.search.queue import SearchQueue
+from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 metadata = SQLModel.metadata
 
@@ -27,5 +28,7 @@ __all__ = [
     "OfferChange",
     "Organisation",
     "SearchQueue",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]
