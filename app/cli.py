@@ -27,7 +27,7 @@ from app.core.api_keys import AmbiguousPrefix, ApiKey, Role, issue_key, revoke_k
 from app.core.config import PROJECT_ROOT, Settings, SettingsFileMissing, get_settings
 from app.core.db import Database, create_engine
 from app.core.migrations import upgrade
-from app.offers import lifetime
+from app.wiring import session_info
 
 T = TypeVar("T")
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
@@ -73,7 +73,7 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
         url = settings.database_url
         database_check.require_file(url)
         database = Database(create_engine(url))
-        database.sessions.configure(info=lifetime.session_info(settings))
+        database.sessions.configure(info=session_info(settings))
         try:
             await database_check.require_head(database.engine, url)
             return await work(database)
@@ -265,6 +265,7 @@ def purge() -> None:
     from app.applications.purge import purge as run_purge
     from app.core.storage import storage_from_settings
     from app.core.types import utcnow
+    from app.outbox.retention import purge as purge_outbox
 
     settings = get_settings()
 
@@ -278,7 +279,9 @@ def purge() -> None:
                 settings.idempotency_hours,
                 orphan_grace=timedelta(minutes=settings.orphan_grace_minutes),
             )
-            return report.lines()
+            return report.lines() + await purge_outbox(
+                session, utcnow(), settings.outbox_retention_days
+            )
 
     for line in _with_database(settings, work):
         typer.echo(line)

@@ -31,11 +31,14 @@ from app.core.security_headers import SecurityHeaders
 from app.core.storage import storage_from_settings
 from app.core.types import utcnow
 from app.core.urls import slash_redirects
-from app.offers import lifetime
+from app.mail.sender import mail_sender
 from app.offers.bulk.checks import shared_pool
 from app.offers.expiry import ExpiryWorker
 from app.offers.hot import HotReads
+from app.outbox.dispatcher import Outbox
+from app.outbox.queue import WAKE
 from app.search.queue import SearchWorker
+from app.wiring import session_info
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
 BULK_PATH = re.compile(r"^/v1/offers/bulk$")
@@ -90,7 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
 
-    database.sessions.configure(info=lifetime.session_info(settings))
+    outbox = Outbox(
+        database,
+        {"email": mail_sender(settings)},
+        poll_seconds=settings.outbox_poll_seconds,
+        lease_seconds=settings.outbox_lease_seconds,
+    )
+    database.sessions.configure(info={**session_info(settings), WAKE: outbox.wake})
     search_worker = SearchWorker(database, settings.search_poll_seconds)
     expiry_worker = ExpiryWorker(
         database, ZoneInfo(settings.timezone), settings.expiry_poll_seconds
@@ -102,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await check_pool.warm()
         search_worker.start()
         expiry_worker.start()
+        outbox.start()
         # What a crash left in storage: beside the first requests, not before them.
         sweeping = asyncio.create_task(
             orphans.sweep_at_start_up(
@@ -115,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeping.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeping
+        await outbox.stop()
         await expiry_worker.stop()
         await search_worker.stop()
         await check_pool.stop()
@@ -134,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.search_worker = search_worker
     app.state.expiry_worker = expiry_worker
+    app.state.outbox = outbox
     app.state.check_pool = check_pool
     app.state.migration_head = head_revision()
     app.state.storage = storage_from_settings(settings)

@@ -256,6 +256,43 @@ class Settings(BaseSettings):
         "passed; slower ends the connection (0: no minimum rate).",
     )
 
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="The SMTP relay that sends e-mail: smtp://user:password@host:port "
+        "(STARTTLS when the relay offers it; `?starttls=required` insists, "
+        "`?starttls=off` never) or smtps://… (TLS from the start, port 465 by default); "
+        "`?ca_file=/path` trusts a private authority. Empty: e-mails are written as .eml "
+        "files to mail_dir instead.",
+    )
+    mail_from: str = Field(
+        default="Vocation <ne-pas-repondre@localhost>",
+        description="The From of every e-mail; its domain also names the Message-IDs.",
+    )
+    mail_dir: Path = Field(
+        default=Path("mail"),
+        description="Where e-mails are written when no SMTP relay is set; relative to `home`.",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20, gt=0, description="Longest wait for the SMTP relay at each step."
+    )
+    outbox_poll_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="How often each serving process looks for e-mails and webhooks due "
+        "(retries, what another process or a crash left); writers also wake it at once.",
+    )
+    outbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long sent and failed messages stay listed (webhook deliveries) "
+        "before `vocation purge` deletes them. A sent e-mail keeps no content at all.",
+    )
+    outbox_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How long a message taken for sending is left to its process; after "
+        "that (the process died), another takes it. Longer than any send.",
+    )
     webhook_allow_http: bool = Field(
         default=False,
         description="Accept webhook URLs in plain http (development and tests only): "
@@ -330,6 +367,7 @@ class Settings(BaseSettings):
         # all find the same data.
         self.home = (PROJECT_ROOT / self.home.expanduser()).resolve()
         self.upload_dir = self.home / self.upload_dir.expanduser()
+        self.mail_dir = self.home / self.mail_dir.expanduser()
         try:
             url = make_url(self.database_url)
         except ArgumentError:

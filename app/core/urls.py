@@ -67,3 +67,13 @@ def slash_redirects(router: Router) -> ASGIApp:
         await router.not_found(scope, receive, send)
 
     return fallback
+
+
+# The base of links written where no request is at hand (a worker closing offers): the
+# public base URL, else where `make run` serves.
+LOCAL_BASE_URL = "http://localhost:8000"
+
+
+def message_base(configured_public_base: str) -> str:
+    """The base of links in messages made outside a request (e-mails, webhooks)."""
+    return (configured_public_base or LOCAL_BASE_URL).rstrip("/")
