@@ -14,9 +14,10 @@ from app.core.pagination import CursorParam, PageLimit, next_link
 from app.core.security import Principal, require_roles
 from app.core.strict_query import STRICT_QUERY
 from app.core.urls import url_for
-from app.webhooks import service
+from app.webhooks import service, signing
 from app.webhooks.schemas import (
     DeliveryPage,
+    MessageQueued,
     WebhookCreate,
     WebhookPage,
     WebhookPublic,
@@ -186,3 +187,52 @@ async def list_webhook_deliveries(
     page = await service.list_deliveries(session, subscription, limit=limit, cursor=cursor)
     link = next_link(request, page.next_cursor)
     return json_response(page, headers={"Link": link} if link else None)
+
+
+@router.post(
+    "/{subscription_id}/ping",
+    operation_id="pingWebhook",
+    response_model=MessageQueued,
+    status_code=202,
+    summary="Send a test event to a webhook",
+    description="Queues a `webhook.ping` event, signed and delivered as any other; its "
+    "attempts appear in the deliveries. 409 when the webhook is disabled.",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def ping_webhook(
+    session: SessionDep, principal: KeyPrincipal, subscription_id: WebhookId
+) -> Response:
+    subscription = await service.load_visible(session, principal, subscription_id)
+    message_id = await service.ping(session, subscription)
+    return json_response(MessageQueued(message_id=signing.webhook_id(message_id)), status_code=202)
+
+
+@router.post(
+    "/{subscription_id}/deliveries/{message_id}/redeliver",
+    operation_id="redeliverWebhookMessage",
+    response_model=MessageQueued,
+    status_code=202,
+    summary="Deliver a message again",
+    description="The message (its `webhook-id`, from the deliveries or from the receiver's "
+    "own log) is sent again as it was, with the same `webhook-id` and a new signature, "
+    "and a whole schedule of retries if it fails. Messages are kept "
+    "`VOCATION_OUTBOX_RETENTION_DAYS` days. 409 when the webhook is disabled.",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def redeliver_webhook_message(
+    session: SessionDep,
+    principal: KeyPrincipal,
+    subscription_id: WebhookId,
+    message_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=40,
+            pattern=r"^(msg_)?[0-9a-fA-F-]{32,36}$",
+            description="The message's `webhook-id` (`msg_…`).",
+        ),
+    ],
+) -> Response:
+    subscription = await service.load_visible(session, principal, subscription_id)
+    redelivered = await service.redeliver(session, subscription, message_id)
+    return json_response(MessageQueued(message_id=signing.webhook_id(redelivered)), status_code=202)

@@ -22,7 +22,7 @@ from app.core.pagination import decode_time_cursor, encode_cursor
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.webhooks import filters as webhook_filters
-from app.webhooks import signing
+from app.webhooks import messages, signing
 from app.webhooks.models import SubscriptionStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import (
     APPLICATION_EVENTS,
@@ -157,8 +157,9 @@ async def update(
         subscription.url = await checked_url(patch.url, settings)
     if "description" in sent:
         subscription.description = patch.description
-    if "status" in sent and patch.status is not None:
-        _set_status(subscription, patch.status)
+    moved = _set_status(subscription, patch.status) if patch.status is not None else None
+    if moved == SubscriptionStatus.disabled:
+        await messages.fail_pending(session, subscription.id, DISABLED_BY_OWNER)
     subscription.updated_at = utcnow()
     await session.commit()
     return subscription
@@ -170,9 +171,12 @@ def _required(field: str) -> Unprocessable:
     )
 
 
-def _set_status(subscription: WebhookSubscription, status: SubscriptionStatus) -> None:
+def _set_status(
+    subscription: WebhookSubscription, status: SubscriptionStatus
+) -> SubscriptionStatus | None:
+    """The status it moved to; None when it was already there."""
     if status == subscription.status:
-        return
+        return None
     subscription.status = status.value
     if status == SubscriptionStatus.active:
         # A fresh start: three more days before failures disable it again.
@@ -182,6 +186,7 @@ def _set_status(subscription: WebhookSubscription, status: SubscriptionStatus) -
     else:
         subscription.disabled_reason = DISABLED_BY_OWNER
         subscription.disabled_at = utcnow()
+    return status
 
 
 async def rotate_secret(
@@ -199,8 +204,28 @@ async def rotate_secret(
 
 
 async def delete(session: AsyncSession, subscription: WebhookSubscription) -> None:
+    await messages.fail_pending(session, subscription.id, "the webhook was deleted")
     await session.delete(subscription)
     await session.commit()
+
+
+async def ping(session: AsyncSession, subscription: WebhookSubscription) -> uuid.UUID:
+    require_active(subscription)
+    message_id = await messages.queue_ping(session, subscription.id)
+    await session.commit()
+    return message_id
+
+
+async def redeliver(
+    session: AsyncSession, subscription: WebhookSubscription, message: str
+) -> uuid.UUID:
+    require_active(subscription)
+    message_id = signing.message_uuid(message)
+    if message_id is None:
+        raise NotFound("No message with this id for this webhook.")
+    await messages.redeliver(session, subscription.id, message_id)
+    await session.commit()
+    return message_id
 
 
 def require_active(subscription: WebhookSubscription) -> None:

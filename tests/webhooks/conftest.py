@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.main import create_app
 from app.organisations.models import Organisation
-from tests.factories import bearer, make_key, make_organisation
+from tests.factories import bearer, make_key, make_organisation, offer_body
 from tests.webhooks.receiver import Receiver, running_receiver
 
 
@@ -85,3 +85,32 @@ async def subscribe(
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+async def drain(app: Any) -> int:
+    """Send every message due now, as the serving process's dispatcher does."""
+    tried: int = await app.state.outbox.drain()
+    return tried
+
+
+async def deliveries(
+    client: httpx.AsyncClient, headers: dict[str, str], webhook_id: str
+) -> list[dict[str, Any]]:
+    """The webhook's attempts, oldest first."""
+    response = await client.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items[::-1]
+
+
+async def publish(
+    client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any
+) -> dict[str, Any]:
+    """An offer written through the API, as recruiters write them (its events with it)."""
+    response = await client.post("/v1/offers", json=offer_body(**overrides), headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+PARIS = {"city": "Paris", "postcode": "75011", "departement": "75"}

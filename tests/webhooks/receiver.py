@@ -27,6 +27,13 @@ class Received:
         return Webhook(secret).verify(self.body, self.headers)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The dispatcher sends ten at a time: http.server's backlog of 5 would drop
+    # connections, which then wait a second for the kernel to try again.
+    request_queue_size = 64
+
+
 class Receiver:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.received: list[Received] = []
@@ -66,8 +73,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((host, 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, 0), Handler)
         self.port = int(self._server.server_address[1])
         self.url = f"http://{host}:{self.port}"
 
