@@ -266,6 +266,7 @@ def purge() -> None:
     from app.core.storage import storage_from_settings
     from app.core.types import utcnow
     from app.outbox.retention import purge as purge_outbox
+    from app.webhooks.retention import purge as purge_deliveries
 
     settings = get_settings()
 
@@ -279,8 +280,11 @@ def purge() -> None:
                 settings.idempotency_hours,
                 orphan_grace=timedelta(minutes=settings.orphan_grace_minutes),
             )
-            return report.lines() + await purge_outbox(
-                session, utcnow(), settings.outbox_retention_days
+            now, days = utcnow(), settings.outbox_retention_days
+            return (
+                report.lines()
+                + await purge_outbox(session, now, days)
+                + await purge_deliveries(session, now, days)
             )
 
     for line in _with_database(settings, work):

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -50,12 +50,12 @@ def webhook_handler(settings: Settings) -> Handler:
         wanted = [event for event in events if event.type in SUBSCRIBABLE]
         if not wanted:
             return
-        subscriptions = await _active(session, {event.type for event in wanted})
+        offer_events = [event for event in wanted if event.type in _OFFER_TYPES]
+        application_events = [event for event in wanted if event.type in _APPLICATION_TYPES]
+        subscriptions = await _active(session, offer_events, application_events)
         if not subscriptions:
             return
         now = utcnow()
-        offer_events = [event for event in wanted if event.type in _OFFER_TYPES]
-        application_events = [event for event in wanted if event.type in _APPLICATION_TYPES]
         offer_data: dict[uuid.UUID, dict[str, Any]] = {}
         if offer_events and any(sub.role != Role.recruiter for sub in subscriptions):
             ids = [event.offer_id for event in offer_events if event.offer_id is not None]
@@ -74,16 +74,37 @@ def webhook_handler(settings: Settings) -> Handler:
     return fan_out
 
 
-async def _active(session: AsyncSession, types: set[str]) -> list[WebhookSubscription]:
+async def _active(
+    session: AsyncSession, offer_events: Sequence[Event], application_events: Sequence[Event]
+) -> list[WebhookSubscription]:
+    """The active subscriptions that may take some of these events: partners' and admins'
+    for offers, the recruiters' of the applications' organisations."""
+    role = col(WebhookSubscription.role)
+    audiences = []
+    if offer_events:
+        audiences.append(role != Role.recruiter.value)
+    organisations = {event.organisation_id for event in application_events}
+    organisations.discard(None)
+    if organisations:
+        audiences.append(
+            and_(
+                role == Role.recruiter.value,
+                col(WebhookSubscription.organisation_id).in_(organisations),
+            )
+        )
+    if not audiences:
+        return []
     statement = (
         select(WebhookSubscription)
         .join(ApiKey, col(ApiKey.id) == col(WebhookSubscription.api_key_id))
         .where(
             col(WebhookSubscription.status) == SubscriptionStatus.active.value,
             col(ApiKey.revoked_at).is_(None),
+            or_(*audiences),
         )
         .order_by(col(WebhookSubscription.created_at), col(WebhookSubscription.id))
     )
+    types = {event.type for event in (*offer_events, *application_events)}
     found = (await session.execute(statement)).scalars().all()
     return [sub for sub in found if types.intersection(sub.events)]
 

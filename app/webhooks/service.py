@@ -154,7 +154,11 @@ async def update(
     if "url" in sent:
         if patch.url is None:
             raise _required("url")
-        subscription.url = await checked_url(patch.url, settings)
+        url = await checked_url(patch.url, settings)
+        if url != subscription.url:
+            # Another receiver: the old one's failures are not held against it.
+            subscription.url = url
+            subscription.failing_since = None
     if "description" in sent:
         subscription.description = patch.description
     moved = _set_status(subscription, patch.status) if patch.status is not None else None

@@ -95,7 +95,8 @@ async def resolve(host: str, port: int, rules: Rules) -> list[str]:
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(name, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
+        except (OSError, ValueError):
+            # gaierror (an OSError), or a name the resolver cannot even take.
             raise Unresolved("the host does not resolve") from None
         found = []
         for info in infos:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from tests.conftest import QueryCounter
 from tests.webhooks.conftest import PARIS, Keys, deliveries, drain, publish, subscribe
 from tests.webhooks.receiver import Receiver
 
@@ -129,8 +130,12 @@ async def test_filters_send_only_the_offers_the_list_would_show(
     assert {item["id"] for item in listed.json()["items"]} == {cdi_in_paris["id"]}
 
 
-async def test_a_bulk_upload_sends_one_event_per_matching_offer(
-    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver
+async def test_a_bulk_upload_sends_one_event_per_matching_offer_matched_in_one_query(
+    app: Any,
+    client: httpx.AsyncClient,
+    keys: Keys,
+    receiver: Receiver,
+    queries: QueryCounter,
 ) -> None:
     hook = await subscribe(
         client,
@@ -138,6 +143,13 @@ async def test_a_bulk_upload_sends_one_event_per_matching_offer(
         f"{receiver.url}/bulk",
         ["offer.published"],
         filters={"departement": ["75"], "contract_type": ["cdd"]},
+    )
+    await subscribe(
+        client,
+        keys.other_partner,
+        f"{receiver.url}/cdi",
+        ["offer.published"],
+        filters={"contract_type": ["cdi"]},
     )
     rows = []
     for number in range(30):
@@ -157,12 +169,17 @@ async def test_a_bulk_upload_sends_one_event_per_matching_offer(
                 **where,
             }
         )
+    queries.reset()
     uploaded = await client.post("/v1/offers/bulk", json=rows, headers=keys.recruiter)
     assert uploaded.status_code == 200, uploaded.text
     assert uploaded.json()["created"] == 30
+    # The list's statement, once per filtered subscription, not once per offer.
+    matching = [q for q in queries.statements if q.startswith("SELECT offer.id \nFROM offer")]
+    assert len(matching) == 2
     await drain(app)
     titles = sorted(r.verified(hook["secret"])["data"]["title"] for r in receiver.on("/bulk"))
     assert titles == sorted(f"Offre {number}" for number in range(0, 30, 3))
+    assert receiver.on("/cdi") == []
 
 
 async def test_ping(app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver) -> None:
