@@ -259,6 +259,32 @@ def reindex() -> None:
 
 
 @cli.command()
+def outbox(
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Make every failed message due again (after fixing the relay or receiver).",
+        ),
+    ] = False,
+) -> None:
+    """How many e-mails and webhooks are pending, sent and failed; the last failures."""
+    from app.core.types import utcnow
+    from app.outbox import report
+
+    async def work(database: Database) -> list[str]:
+        async with database.sessions() as session:
+            lines = []
+            if retry_failed:
+                count = await report.retry_failed(session, utcnow())
+                lines.append(f"failed messages due again: {count}")
+            return lines + await report.summary(session, utcnow())
+
+    for line in _with_database(get_settings(), work):
+        typer.echo(line)
+
+
+@cli.command()
 def purge() -> None:
     """Delete applications past their retention date (rows and files), expired tokens, and
     stored documents that a crash left without a row."""

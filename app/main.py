@@ -44,6 +44,11 @@ from app.wiring import session_info
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
 BULK_PATH = re.compile(r"^/v1/offers/bulk$")
+# What takes a password or sends a mail to an address: one per-address limit for them all.
+SIGN_IN_PATHS = re.compile(
+    r"^/v1/(auth/token|candidates(/verify|/verification|/password-reset(/confirm)?"
+    r"|/email-change/confirm)?|me/email)$"
+)
 
 DESCRIPTION = """
 Open job-board API for public-interest work in France: associations, collectifs,
@@ -71,8 +76,8 @@ keys are bound to one organisation and write only its offers; partner keys read.
 | each uploaded document (CV, cover letter) | 10 MB | `VOCATION_MAX_DOCUMENT_BYTES` | 413 |
 | unpacked size of a DOCX or ODT | 50 MB | `VOCATION_MAX_UNPACKED_DOCUMENT_BYTES` | 422 |
 | reading a PDF's structure | 1,000,000 objects, 5 s, 16 MiB inflated a stream | — | 422 |
-| sign-ins and sign-ups per client address | 10 a minute | `VOCATION_RATE_LIMIT_SIGN_IN` | 429 |
-| sign-ins and sign-ups per account | 10 a minute | `…_SIGN_IN_ACCOUNT` | 429 |
+| sign-ins, sign-ups, resets, links, per address | 10 a minute | `…_RATE_LIMIT_SIGN_IN` | 429 |
+| sign-ins, sign-ups and resets per account | 10 a minute | `…_SIGN_IN_ACCOUNT` | 429 |
 | passwords hashing, and waiting | 2 and 16 | `…_PASSWORD_HASH_THREADS`, `…_QUEUE` | 503 |
 | applications per client address | 20 a minute | `VOCATION_RATE_LIMIT_APPLY` | 429 |
 | any request per client address | 6,000 a minute | `VOCATION_RATE_LIMIT_DEFAULT` | 429 |
@@ -203,7 +208,7 @@ def _harden(app: FastAPI, settings: Settings) -> None:
 
 def rate_rules(settings: Settings) -> list[Rule]:
     rules = [
-        rule("sign-in", "POST", r"^/v1/(auth/token|candidates)$", settings.rate_limit_sign_in),
+        rule("sign-in", "POST", SIGN_IN_PATHS.pattern, settings.rate_limit_sign_in),
         rule("apply", "POST", UPLOAD_PATH.pattern, settings.rate_limit_apply),
         rule("any", "", r"^/", settings.rate_limit_default),
     ]

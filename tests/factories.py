@@ -7,14 +7,21 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.candidates.models import Candidate
 from app.core.api_keys import Role, issue_key
+from app.core.email import account_email
 from app.offers.models import Offer
 from app.organisations.models import Organisation
 from app.search import index as search_index
 
 _counter = itertools.count(1)
+# One Argon2 hash (64 MiB, tens of milliseconds) for every test account of this password.
+_hasher = PasswordHasher()
+PASSWORD = "un mot de passe solide"
+_hashes: dict[str, str] = {}
 
 
 async def make_organisation(session: AsyncSession, **overrides: Any) -> Organisation:
@@ -111,3 +118,21 @@ def paris_today() -> date:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+async def make_candidate(
+    session: AsyncSession, email: str, password: str = PASSWORD, *, verified: bool = True
+) -> Candidate:
+    """An account as the verification link leaves it (``verified``), or as sign-up made
+    them before it asked for a proof."""
+    if password not in _hashes:
+        _hashes[password] = _hasher.hash(password)
+    candidate = Candidate(
+        email=account_email(email),
+        password_hash=_hashes[password],
+        email_verified_at=datetime.now(UTC) if verified else None,
+    )
+    session.add(candidate)
+    await session.commit()
+    await session.refresh(candidate)
+    return candidate

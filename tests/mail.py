@@ -1,7 +1,6 @@
 """A real SMTP server for the tests (aiosmtpd, in a thread of its own), and the ways to read
 what it received."""
 
-import asyncio
 import email
 import email.policy
 import re

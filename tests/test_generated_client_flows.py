@@ -15,9 +15,12 @@ import pytest
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.accounts.flows import token_of
 from tests.applications.files import pdf
 from tests.factories import make_key, make_offer, make_organisation
 from tests.live_server import serve
+from tests.mail import SmtpServer, link_in, mail_settings
+from tests.mail import smtp_server as smtp_server
 from tests.python_client import generate
 
 PARTNER = """
@@ -45,15 +48,31 @@ again = list_offers.sync_detailed(client=client, limit=2, if_none_match=etag, **
 assert again.status_code == 304, (again.status_code, again.content)
 """
 
+SIGN_UP = """
+import os
+from vocation_client import Client
+from vocation_client.api.candidates import create_candidate
+from vocation_client.models import CandidateCreate, CheckYourEmail
+
+public = Client(base_url=os.environ["BASE_URL"])
+email, password = "camille.durand@example.org", "un mot de passe solide"
+asked = create_candidate.sync_detailed(
+    client=public, body=CandidateCreate(email=email, password=password)
+)
+assert asked.status_code == 202, (asked.status_code, asked.content)
+assert isinstance(asked.parsed, CheckYourEmail), asked.parsed
+"""
+
 CANDIDATE = """
 import os
 from vocation_client import AuthenticatedClient, Client
 from vocation_client.api.applications import apply_to_offer
 from vocation_client.api.candidates import (
-    create_candidate, export_my_data, get_current_candidate, request_token, revoke_token,
+    export_my_data, get_current_candidate, request_token, revoke_token, verify_candidate_email,
 )
 from vocation_client.models import (
-    BodyApplyToOffer, BodyRequestToken, BodyRevokeToken, CandidateCreate, TokenResponse,
+    BodyApplyToOffer, BodyRequestToken, BodyRevokeToken, CandidatePublic, TokenResponse,
+    VerifyCandidateEmailProveAddress,
 )
 from vocation_client.types import File
 
@@ -61,10 +80,12 @@ base = os.environ["BASE_URL"]
 email, password = "camille.durand@example.org", "un mot de passe solide"
 public = Client(base_url=base)
 
-created = create_candidate.sync_detailed(
-    client=public, body=CandidateCreate(email=email, password=password)
+# The token of the link the sign-up's e-mail carried.
+proven = verify_candidate_email.sync(
+    client=public,
+    body=VerifyCandidateEmailProveAddress(token=os.environ["LINK_TOKEN"], password=password),
 )
-assert created.status_code == 201, (created.status_code, created.content)
+assert isinstance(proven, CandidatePublic) and proven.email_verified, proven
 
 signed_in = request_token.sync(
     client=public,
@@ -126,8 +147,8 @@ assert downloaded.content == bytes.fromhex(os.environ["PDF"])
 
 
 @pytest.fixture
-def live(settings: Settings) -> Iterator[str]:
-    with serve(create_app(settings)) as base_url:
+def live(settings: Settings, smtp_server: SmtpServer) -> Iterator[str]:
+    with serve(create_app(mail_settings(settings, smtp_server))) as base_url:
         yield base_url
 
 
@@ -168,7 +189,7 @@ async def test_a_partner_filters_follows_the_cursor_and_revalidates(
 
 
 async def test_a_candidate_signs_up_applies_exports_and_signs_out_then_a_recruiter_downloads(
-    app: Any, live: str, generated: Path
+    app: Any, live: str, generated: Path, smtp_server: SmtpServer
 ) -> None:
     async with app.state.database.sessions() as session:
         organisation = await make_organisation(session)
@@ -176,6 +197,9 @@ async def test_a_candidate_signs_up_applies_exports_and_signs_out_then_a_recruit
         recruiter = await make_key(session, "recruiter", organisation)
         offer_id = str(offer.id)
     document = pdf().hex()
-    _run(CANDIDATE, generated, BASE_URL=live, OFFER_ID=offer_id, PDF=document)
+    _run(SIGN_UP, generated, BASE_URL=live)
+    [mail] = smtp_server.wait_for(1)
+    token = token_of(link_in(mail, "/v1/candidates/verify"))
+    _run(CANDIDATE, generated, BASE_URL=live, OFFER_ID=offer_id, PDF=document, LINK_TOKEN=token)
     # The recruiter finds the application the candidate made, and its CV as it was sent.
     _run(RECRUITER, generated, BASE_URL=live, KEY=recruiter, OFFER_ID=offer_id, PDF=document)

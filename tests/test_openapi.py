@@ -11,6 +11,7 @@ from app.cli import openapi_document
 
 SPEC = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 PROBLEM = "application/problem+json"
+HTML = "text/html"
 CONDITIONS = {"If-None-Match", "If-Modified-Since", "If-Match"}
 # OAuth2 clients parse RFC 6749's own error JSON from these, not problem+json.
 OAUTH_ENDPOINTS = {"/v1/auth/token", "/v1/auth/revoke"}
@@ -56,8 +57,15 @@ def test_every_operation_declares_its_errors_as_problems() -> None:
         for status, response in responses.items():
             if status == "400" and path in OAUTH_ENDPOINTS:
                 assert list(response["content"]) == ["application/json"], (method, path)
+            elif status.startswith(("4", "5")) and _is_page(operation):
+                # An e-mailed link's page, and the form it posts: a person gets a page.
+                assert set(response["content"]) <= {PROBLEM, HTML}, (method, path, status)
             elif status.startswith(("4", "5")) and path != "/readyz":
                 assert list(response["content"]) == [PROBLEM], (method, path, status)
+
+
+def _is_page(operation: dict[str, Any]) -> bool:
+    return HTML in operation["responses"].get("200", {}).get("content", {})
 
 
 def test_the_problem_schema_is_defined() -> None:

@@ -59,6 +59,9 @@ def demo_server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[s
         "VOCATION_DATABASE_URL": database_url,
         "VOCATION_UPLOAD_DIR": str(tmp_path / "uploads"),
         "VOCATION_BULK_CHECK_PROCESSES": "0",
+        # The tour reads e-mails from var/mail/ in the folder it runs in, as `make run`
+        # writes them in the checkout.
+        "VOCATION_MAIL_DIR": str(tmp_path / "var" / "mail"),
     }
     _vocation("demo", "--if-empty", env=env)
     server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments

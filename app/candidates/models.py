@@ -23,6 +23,9 @@ class Candidate(SQLModel, table=True):
     # (app/candidates/lockout.py): in the row, so that every process sees the same lock.
     failed_sign_ins: int = Column(default=0, sa_column_kwargs={"server_default": "0"})
     locked_until: datetime | None = Column(default=None, sa_type=UTCDateTime)
+    # When a link sent to the address was used: the address is this person's. NULL for
+    # accounts made before sign-up asked for it (they still sign in).
+    email_verified_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
 
 
 class CandidateToken(SQLModel, table=True):
@@ -69,7 +72,21 @@ class CandidateCreate(BaseModel):
 class CandidatePublic(BaseModel):
     id: uuid.UUID
     email: str
+    email_verified: bool = Field(
+        description="Whether the address was proven by a link sent to it. Accounts made "
+        "before sign-up asked for it are not, until a password reset or "
+        "`POST /v1/candidates/verification`."
+    )
     created_at: datetime
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> "CandidatePublic":
+        return cls(
+            id=candidate.id,
+            email=candidate.email,
+            email_verified=candidate.email_verified_at is not None,
+            created_at=candidate.created_at,
+        )
 
 
 class TokenResponse(BaseModel):

@@ -12,9 +12,18 @@ from starlette.responses import Response
 
 from app.applications import service as applications
 from app.applications.models import Application, ApplicationDetail, ApplicationSummary
-from app.candidates import auth, service
+from app.candidates import (
+    auth,
+    email_change_routes,
+    reset_routes,
+    service,
+    signup,
+    verify_routes,
+)
 from app.candidates.guard import GuardDep
+from app.candidates.links import LinksDep
 from app.candidates.models import CandidateCreate, CandidatePublic
+from app.candidates.schemas import CheckYourEmail
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import private_json
@@ -39,23 +48,32 @@ class CandidateExport(BaseModel):
 @router.post(
     "/candidates",
     operation_id="createCandidate",
-    response_model=CandidatePublic,
-    status_code=201,
-    summary="Create a candidate account",
-    description="The password is stored hashed with Argon2. Sign-ups count with sign-ins "
-    "against the account's limit (`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`: 429); when too many "
-    "passwords are being hashed at once, 503 with `Retry-After`.",
-    responses=problem_responses(409, 413, 422, 429, 503),
+    response_model=CheckYourEmail,
+    status_code=202,
+    summary="Sign up: ask for a candidate account",
+    description="Creates nothing yet: an e-mail goes to the address, with a link that "
+    "creates the account, its address proven, once used with the same password (24 hours, "
+    "once). If the address has an account, its owner gets a warning instead (with a link to "
+    "choose a new password, in case they forgot it). The answer is the same, byte for byte, "
+    "either way: sign-up tells nobody whether an address has an account. The password is "
+    "checked for strength first (`422`, whatever the address), then hashed with Argon2. "
+    "Sign-ups count with sign-ins against the account's limit "
+    "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`: 429); when too many passwords are being hashed "
+    "at once, 503 with `Retry-After`.",
+    responses=problem_responses(413, 422, 429, 503),
 )
-async def sign_up(session: SessionDep, guard: GuardDep, data: CandidateCreate) -> Response:
-    candidate = await service.create(session, data, guard)
-    return private_json(
-        CandidatePublic.model_validate(candidate, from_attributes=True), status_code=201
-    )
+async def sign_up(
+    session: SessionDep, guard: GuardDep, urls: LinksDep, data: CandidateCreate
+) -> Response:
+    await signup.request_account(session, guard, data, urls)
+    return private_json(CheckYourEmail(), status_code=202)
 
 
-# Here, so that the spec lists sign-in right after sign-up.
+# Here, so that the spec lists what follows sign-up right after it.
+router.include_router(verify_routes.router)
 router.include_router(auth.router)
+router.include_router(reset_routes.router)
+router.include_router(email_change_routes.router)
 
 
 @router.get(
@@ -68,7 +86,7 @@ router.include_router(auth.router)
 async def me(session: SessionDep, principal: SignedIn) -> Response:
     assert principal.candidate_id is not None
     candidate = await service.get(session, principal.candidate_id)
-    return private_json(CandidatePublic.model_validate(candidate, from_attributes=True))
+    return private_json(CandidatePublic.of(candidate))
 
 
 @router.get(
@@ -117,7 +135,7 @@ async def export(request: Request, session: SessionDep, principal: SignedIn) -> 
     ]
     return private_json(
         CandidateExport(
-            account=CandidatePublic.model_validate(candidate, from_attributes=True),
+            account=CandidatePublic.of(candidate),
             applications=details,
             document_links=links,
         )

@@ -1,35 +1,19 @@
-"""Candidate accounts: sign-up, password checks, erasure."""
+"""Candidate accounts: password checks, erasure."""
 
 import uuid
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.candidates import lockout, strength, tokens
+from app.candidates import lockout, tokens
 from app.candidates.guard import Guard
-from app.candidates.models import Candidate, CandidateCreate
+from app.candidates.models import Candidate
 from app.core.email import account_email
-from app.core.errors import Conflict, Unauthorized
+from app.core.email_tokens import EmailToken
+from app.core.errors import Unauthorized
 from app.core.security import bearer_challenge
 from app.core.types import utcnow
-
-
-async def create(session: AsyncSession, data: CandidateCreate, guard: Guard) -> Candidate:
-    # data.email is canonical already (CanonicalEmailAddress).
-    await guard.throttle(data.email)
-    strength.check(data.password, data.email, guard.min_strength)
-    password_hash = await guard.hashing.hash(data.password)
-    candidate = Candidate(email=data.email, password_hash=password_hash)
-    session.add(candidate)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict("An account with this e-mail exists; sign in instead.") from None
-    return candidate
-
 
 _CREDENTIALS = select(
     col(Candidate.id),
@@ -75,4 +59,6 @@ async def get(session: AsyncSession, candidate_id: uuid.UUID) -> Candidate:
 
 async def delete_account(session: AsyncSession, candidate_id: uuid.UUID) -> None:
     await tokens.delete_all_of(session, candidate_id)
+    # Their links hold the address (and a reset link would open nothing any more).
+    await session.execute(delete(EmailToken).where(col(EmailToken.candidate_id) == candidate_id))
     await session.execute(delete(Candidate).where(col(Candidate.id) == candidate_id))

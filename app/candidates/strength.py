@@ -11,6 +11,10 @@ from app.core.errors import FieldError, Unprocessable
 _CHECKED_LENGTH = 72
 
 
+class TooEasy(Unprocessable):
+    """Its own class, so that a page can say it in French next to the field."""
+
+
 def check(password: str, email: str, least_score: int) -> None:
     """Raise a 422 that says why, when ``password`` scores under ``least_score`` (0-4)."""
     # The address and its words: a password made of them is guessed first.
@@ -31,7 +35,7 @@ def check(password: str, email: str, least_score: int) -> None:
     message = f"too easy to guess (strength {result['score']} of 4, {least_score} needed)"
     if reasons:
         message += ": " + " ".join(reasons)
-    raise Unprocessable(
+    raise TooEasy(
         "This password is too easy to guess.",
         errors=[FieldError(field="password", message=message)],
     )

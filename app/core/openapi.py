@@ -48,6 +48,10 @@ _NO_ETAG = {
     "exportOfferApplicationsCsv",
     "checkLiveness",
     "checkReadiness",
+    # The pages e-mailed links open: private, never cached.
+    "showVerifyCandidateEmailPage",
+    "showPasswordResetPage",
+    "showEmailChangePage",
 }
 _LAST_MODIFIED = {
     "getOffer",

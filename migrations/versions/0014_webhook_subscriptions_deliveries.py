@@ -1,11 +1,11 @@
 """webhooks: subscriptions, and one row per delivery attempt
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-08 00:30:00
 
 Issue 16 plans this revision after 0013 (applications); until that one is in this branch
-it revises the latest present, and the chain is set straight at the merge.
+it revises the latest present (0012), and the chain is set straight at the merge.
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import app.core.types
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.offers.models import Offer
 from app.organisations.models import Organisation
 from tests.applications.files import docx, pdf
-from tests.factories import make_key, make_offer, make_organisation
+from tests.factories import PASSWORD, make_candidate, make_key, make_offer, make_organisation
 
 
 @dataclass
@@ -73,10 +73,12 @@ def letter() -> tuple[str, bytes, str]:
     return ("lettre de motivation.docx", docx(), "application/octet-stream")
 
 
-async def candidate_token(client: httpx.AsyncClient, email: str) -> str:
-    password = "un mot de passe solide"
-    created = await client.post("/v1/candidates", json={"email": email, "password": password})
-    assert created.status_code == 201, created.text
-    token = await client.post("/v1/auth/token", data={"username": email, "password": password})
+async def candidate_token(client: httpx.AsyncClient, email: str, *, verified: bool = True) -> str:
+    """A signed-in candidate's access token. The account is written straight to the
+    database (tests/accounts/ goes through sign-up's e-mail): the app behind the client."""
+    app = client._transport.app  # type: ignore[attr-defined]
+    async with app.state.database.sessions() as session:
+        await make_candidate(session, email, PASSWORD, verified=verified)
+    token = await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
     return str(token.json()["access_token"])

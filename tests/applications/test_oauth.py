@@ -11,14 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.candidates.models import CandidateRefreshToken, CandidateToken
 from app.candidates.tokens import purge_expired_tokens
-from tests.factories import bearer
+from tests.accounts.flows import app_of
+from tests.factories import bearer, make_candidate
 
 EMAIL, PASSWORD = "camille.durand@example.org", "un mot de passe solide"
 
 
 async def _sign_up(client: httpx.AsyncClient) -> None:
-    created = await client.post("/v1/candidates", json={"email": EMAIL, "password": PASSWORD})
-    assert created.status_code == 201
+    async with app_of(client).state.database.sessions() as session:
+        await make_candidate(session, EMAIL, PASSWORD)
 
 
 async def _sign_in(client: httpx.AsyncClient) -> dict[str, Any]:

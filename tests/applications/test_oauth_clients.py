@@ -1,13 +1,13 @@
 """Issue 14's proof: two OAuth2 client libraries, used as their documentation says, sign a
 candidate in, refresh, sign out, and raise their own error on a wrong password."""
 
+import asyncio
 import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import requests
 from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.integrations.base_client import OAuthError
 from oauthlib.oauth2 import LegacyApplicationClient
@@ -15,7 +15,9 @@ from oauthlib.oauth2.rfc6749.errors import InvalidGrantError
 from requests_oauthlib import OAuth2Session
 
 from app.core.config import Settings
+from app.core.db import Database, create_engine
 from app.main import create_app
+from tests.factories import make_candidate
 from tests.live_server import serve
 
 with warnings.catch_warnings():
@@ -31,8 +33,8 @@ CLIENT_ID = "vocation-tests"
 
 @pytest.fixture
 async def authlib_client(app: Any, client: httpx.AsyncClient) -> AsyncIterator[AsyncOAuth2Client]:
-    created = await client.post("/v1/candidates", json={"email": EMAIL, "password": PASSWORD})
-    assert created.status_code == 201
+    async with app.state.database.sessions() as session:
+        await make_candidate(session, EMAIL, PASSWORD)
     async with AsyncOAuth2Client(
         client_id=CLIENT_ID,
         token_endpoint_auth_method="none",
@@ -87,12 +89,18 @@ async def test_authlib_raises_invalid_grant_on_a_wrong_password(
 def live(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
     # oauthlib refuses plain HTTP unless told; the loopback test server has no TLS.
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    asyncio.run(_account(settings.database_url))
     with serve(create_app(settings)) as base_url:
-        created = requests.post(
-            f"{base_url}/v1/candidates", json={"email": EMAIL, "password": PASSWORD}, timeout=10
-        )
-        assert created.status_code == 201
         yield base_url
+
+
+async def _account(database_url: str) -> None:
+    database = Database(create_engine(database_url))
+    try:
+        async with database.sessions() as session:
+            await make_candidate(session, EMAIL, PASSWORD)
+    finally:
+        await database.dispose()
 
 
 def test_requests_oauthlib_signs_in_refreshes_and_revokes(live: str) -> None:
