@@ -10,6 +10,7 @@ from app.offers.router import router as offers
 from app.organisations.router import router as organisations
 from app.referentials.router import router as referentials
 from app.syndication.router import router as feeds
+from app.webhooks.router import router as webhooks
 
 v1 = APIRouter(prefix="/v1")
 # Routes are matched in order: the hottest reads (offers, feeds) are tried first.
@@ -21,3 +22,4 @@ v1.include_router(referentials)
 v1.include_router(application_confirmation)
 v1.include_router(applications)
 v1.include_router(candidates)
+v1.include_router(webhooks)

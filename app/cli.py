@@ -293,6 +293,7 @@ def purge() -> None:
     from app.core.storage import storage_from_settings
     from app.core.types import utcnow
     from app.outbox.retention import purge as purge_outbox
+    from app.webhooks.retention import purge as purge_deliveries
 
     settings = get_settings()
 
@@ -306,9 +307,11 @@ def purge() -> None:
                 settings.idempotency_hours,
                 orphan_grace=timedelta(minutes=settings.orphan_grace_minutes),
             )
-            outbox = await purge_outbox(session, utcnow(), settings.outbox_retention_days)
-            locks = await forget_stale_locks(session, utcnow())
-            return [*report.lines(), *outbox, f"sign-in counts forgotten: {locks}"]
+            now, days = utcnow(), settings.outbox_retention_days
+            outbox = await purge_outbox(session, now, days)
+            deliveries = await purge_deliveries(session, now, days)
+            locks = await forget_stale_locks(session, now)
+            return [*report.lines(), *outbox, *deliveries, f"sign-in counts forgotten: {locks}"]
 
     for line in _with_database(settings, work):
         typer.echo(line)

@@ -40,6 +40,8 @@ from app.offers.hot import HotReads
 from app.outbox.dispatcher import Outbox
 from app.outbox.queue import WAKE
 from app.search.queue import SearchWorker
+from app.webhooks.docs import router as webhook_payloads
+from app.webhooks.sender import webhook_sender
 from app.wiring import session_info
 
 UPLOAD_PATH = re.compile(r"^/v1/offers/[^/]+/applications$")
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     outbox = Outbox(
         database,
-        {"email": mail_sender(settings)},
+        {"email": mail_sender(settings), "webhook": webhook_sender(database, settings)},
         poll_seconds=settings.outbox_poll_seconds,
         lease_seconds=settings.outbox_lease_seconds,
     )
@@ -181,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     install_docs(app)
     app.include_router(v1)
+    app.webhooks.include_router(webhook_payloads)
     # Outermost last: CORS answers preflights before the body limit reads anything.
     app.add_middleware(HotReads)
     app.add_middleware(HeadAsGet)
@@ -240,6 +243,7 @@ def _document_problems(app: FastAPI) -> None:
             version=app.version,
             description=app.description,
             routes=app.routes,
+            webhooks=app.webhooks.routes,
         )
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         template = "#/components/schemas/{model}"

@@ -12,6 +12,7 @@ from app.offers.models import Offer
 from app.organisations.models import Organisation
 from app.outbox.models import OutboxMessage
 from app.search.queue import SearchQueue
+from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 metadata = SQLModel.metadata
 
@@ -31,5 +32,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "SearchQueue",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -6,10 +6,11 @@ from typing import Any
 from app.core.config import Settings
 from app.events import HANDLERS, Handler
 from app.offers import lifetime
+from app.webhooks.fanout import webhook_handler
 
 
 def event_handlers(settings: Settings) -> list[Handler]:
-    return []
+    return [webhook_handler(settings)]
 
 
 def session_info(settings: Settings) -> dict[str, Any]:

@@ -59,12 +59,19 @@ async def test_no_get_route_writes(
         )
     ).json()
     document_id = application["documents"][0]["id"]
+    webhook = await client.post(
+        "/v1/webhooks",
+        json={"url": "https://hooks.partner.invalid/", "events": ["offer.closed"]},
+        headers=bearer(world.partner),
+    )
+    assert webhook.status_code == 201, webhook.text
 
     values = {
         "offer_id": [str(expired.id), str(world.offer.id), str(draft.id)],
         "id_or_slug": [world.organisation.slug],
         "application_id": [applied.json()["id"]],
         "document_id": [document_id],
+        "subscription_id": [webhook.json()["id"]],
     }
     credentials = [{}, *(bearer(key) for key in (world.recruiter, world.admin, world.partner))]
     credentials.append(bearer(token))

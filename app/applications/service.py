@@ -37,6 +37,7 @@ from app.core.pagination import Page, decode_time_cursor, encode_cursor
 from app.core.security import CANDIDATE, FOLLOW_UP, Principal
 from app.core.storage import Storage
 from app.core.types import utcnow
+from app.events import Event, emit
 from app.offers.models import Offer
 from app.organisations.models import Organisation
 
@@ -311,8 +312,27 @@ async def _move(
             actor_key_id=key,
         )
     )
+    if target == ApplicationStatus.withdrawn and _seen_by_recruiters(previous):
+        await emit(session, _event("application.withdrawn", application))
     await session.commit()
     await session.refresh(application)
+
+
+def _seen_by_recruiters(status: str) -> bool:
+    # An application still waiting for its e-mail's confirmation ("pending") is nobody's
+    # business yet: its events would tell the recruiter it exists.
+    return status != "pending"
+
+
+def _event(event_type: str, application: Application) -> Event:
+    """An application's event: its ids only (app.webhooks adds the links); its personal
+    data never goes in."""
+    return Event(
+        event_type,
+        {"application_id": str(application.id), "offer_id": str(application.offer_id)},
+        organisation_id=application.organisation_id,
+        offer_id=application.offer_id,
+    )
 
 
 async def erase(session: AsyncSession, storage: Storage, applications: list[Application]) -> int:
@@ -337,6 +357,15 @@ async def erase(session: AsyncSession, storage: Storage, applications: list[Appl
         update(ApplicationEvent)
         .where(col(ApplicationEvent.application_id).in_(ids))
         .values(note=None)
+    )
+    # Erasing a tombstone again tells its recruiter nothing new.
+    await emit(
+        session,
+        *(
+            _event("application.erased", application)
+            for application in applications
+            if application.erased_at is None and _seen_by_recruiters(application.status)
+        ),
     )
     now = utcnow()
     await session.execute(

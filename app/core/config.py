@@ -313,6 +313,30 @@ class Settings(BaseSettings):
         description="How long a message taken for sending is left to its process; after "
         "that (the process died), another takes it. Longer than any send.",
     )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept webhook URLs in plain http (development and tests only): "
+        "otherwise https alone, whose receivers are who their certificate says.",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Deliver webhooks to loopback, private, link-local and other non-public "
+        "addresses (development and tests only). Cloud metadata addresses, multicast and "
+        "unspecified ones stay refused.",
+    )
+    webhook_connect_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="Time to resolve a webhook receiver's host and connect to it.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=120,
+        description="Time for a whole webhook delivery, from resolving the host to the end "
+        "of the response's first KiB: a receiver that answers slowly holds no worker.",
+    )
 
     # Lists read as operators write them: "a,b" as well as a JSON list.
     @field_validator("trusted_proxies", "allowed_hosts", "cors_write_origins", mode="before")

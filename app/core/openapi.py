@@ -32,6 +32,11 @@ TAGS = [
         "name": "candidates",
         "description": "Candidates' accounts: sign-up, sign-in, and their own data.",
     },
+    {
+        "name": "webhooks",
+        "description": "Events POSTed to partners' and recruiters' receivers, signed as "
+        "Standard Webhooks says, and the subscriptions that ask for them.",
+    },
     {"name": "operations", "description": "Liveness and readiness probes."},
 ]
 
@@ -56,7 +61,13 @@ _LAST_MODIFIED = {
     "getOffersJsonLdFeed",
 }
 # The cursor-paginated lists whose next page is also in `Link`.
-_LINKED = {"listOffers", "listOrganisations", "listApplications"}
+_LINKED = {
+    "listOffers",
+    "listOrganisations",
+    "listApplications",
+    "listWebhooks",
+    "listWebhookDeliveries",
+}
 
 HEADERS: dict[str, dict[str, Any]] = {
     "ETag": {
@@ -118,6 +129,10 @@ def complete(schema: dict[str, Any]) -> None:
             # by mistake".
             operation.setdefault("security", [])
             _declare_headers(operation)
+    for item in schema.get("webhooks", {}).values():
+        for operation in item.values():
+            # Requests we send: their signature is their security, in their headers.
+            operation.setdefault("security", [])
     _name_enum_members(schema)
 
 

@@ -30,10 +30,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import Date as DateType
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.selectable import Subquery
 
-from app.core.db import Database
+from app.core.db import Database, dialect_of
 from app.core.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from app.core.types import in_storable_range, utcnow
 from app.offers import reads
@@ -374,6 +374,37 @@ async def _facet_counts(
     params = _params(others, shape.dialect, today)
     rows = (await reader.execute(statement, params)).all()
     return {str(value): int(count) for value, count in rows}
+
+
+async def matching_offers(
+    connection: AsyncConnection | AsyncSession,
+    filters: OfferFilters,
+    offer_ids: Sequence[UUID],
+    *,
+    today: date,
+    open_only: bool = True,
+) -> set[UUID]:
+    """Which of ``offer_ids`` the list shows under ``filters``: the list's own statement,
+    narrowed to these offers (webhook subscriptions match events with it). Without
+    ``open_only``, the filters alone: an offer just closed is no longer open, yet it was
+    one of theirs."""
+    if not offer_ids:
+        return set()
+    dialect = dialect_of(connection)
+    shape = _Shape.of(filters, dialect)
+    conditions = (
+        _conditions(shape)
+        if open_only
+        else [_CONDITIONS[name].where(dialect) for name in shape.filters]
+    )
+    statement = (
+        select(offers.c.id)
+        .select_from(_source(shape).joined)
+        .where(*conditions, offers.c.id.in_(bindparam("offer_ids", expanding=True)))
+    )
+    params = _params(filters, dialect, today) | {"offer_ids": list(offer_ids)}
+    rows = (await connection.execute(statement, params)).all()
+    return {row[0] for row in rows}
 
 
 _write_page = reads.json_writer(OfferPage)

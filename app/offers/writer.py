@@ -12,7 +12,9 @@ the demo data. It owns what makes an offer's history trustworthy for partners:
 - the change feed: one entry per public change, recorded as the transaction's last
   writes (see app.offers.changes on commit order);
 - the search index: entries refreshed in the transaction, or queued for the search
-  worker when a write is too large to index inline.
+  worker when a write is too large to index inline;
+- the events partners subscribe to (`offer.published`, `offer.updated`, `offer.closed`,
+  through app.events), one per feed entry, in the same transaction.
 
 Nothing else in the code updates the `offer` table or appends to the feed
 (tests/offers/test_one_writer.py checks it).
@@ -27,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import events
 from app.core.bulk_insert import insert_rows
 from app.core.db import versioned_update
 from app.core.types import utcnow
@@ -164,6 +167,22 @@ def changed_fields(current: Current, wanted: Mapping[str, Any]) -> dict[str, Any
     return differing
 
 
+# What partners learn, as events, of each change the feed records: the same moments.
+EVENT_OF_CHANGE = {
+    changes.Change.created: "offer.published",
+    changes.Change.updated: "offer.updated",
+    changes.Change.closed: "offer.closed",
+}
+
+
+def offer_events(feed: Iterable[tuple[uuid.UUID, changes.Change | None]]) -> list[events.Event]:
+    return [
+        events.Event(EVENT_OF_CHANGE[change], {"offer_id": str(offer_id)}, offer_id=offer_id)
+        for offer_id, change in feed
+        if change in EVENT_OF_CHANGE
+    ]
+
+
 # What a created offer's row holds besides its fields, in the order insert_rows takes.
 _CREATED_COLUMNS = [*STORED_FIELDS, "id", "organisation_id", "published_at",
                     "closed_at", "created_at", "updated_at", "version"]  # fmt: skip
@@ -271,12 +290,14 @@ class OfferWriter:
             self._to_queue = []
 
     async def finish(self) -> None:
-        """The transaction's last writes: the search index (or its queue), then the feed
-        entries."""
+        """The transaction's last writes: the search index (or its queue), the events
+        (app.events: webhooks), then the feed entries."""
         await self._enqueue()
         if self._to_index:
             await search_index.sync(self.session, self._to_index)
             self._to_index = []
+        # Before the feed, whose lock is held from its first entry to the commit.
+        await events.emit(self.session, *offer_events(self.feed))
         await changes.record_many(self.session, self.feed)
         self.feed = changes.ChangeLog()
 

@@ -113,6 +113,7 @@ def test_purge_prints_what_it_did(cli_database: str, tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     assert "applications deleted: 0" in first.stdout
     assert "documents deleted: 0" in first.stdout
+    assert "webhook delivery attempts deleted: 0" in first.stdout
 
 
 def _scalar(url: str, statement: str) -> int:

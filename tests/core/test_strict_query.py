@@ -86,10 +86,29 @@ async def credentials(client: httpx.AsyncClient, session: AsyncSession) -> dict[
     await make_offer(session, organisation)
     recruiter = await make_key(session, "recruiter", organisation)
     candidate = await candidate_token(client, "camille.dupont@example.org")
+    partner = await make_key(session, "partner")
     return {
         "/v1/applications": recruiter,
         "/v1/me/applications": candidate,
+        "/v1/webhooks": partner,
+        "/v1/webhooks/{subscription_id}/deliveries": partner,
     }
+
+
+@pytest.fixture
+async def in_path(client: httpx.AsyncClient, credentials: dict[str, str]) -> dict[str, str]:
+    """Values of the lists' path parameters: a webhook of the partner's."""
+    created = await client.post(
+        "/v1/webhooks",
+        json={"url": "https://hooks.partner.invalid/", "events": ["offer.closed"]},
+        headers=bearer(credentials["/v1/webhooks"]),
+    )
+    assert created.status_code == 201, created.text
+    return {"subscription_id": created.json()["id"]}
+
+
+def _url(path: str, values: dict[str, str]) -> str:
+    return re.sub(r"{(\w+)}", lambda name: values[name.group(1)], path)
 
 
 def _unknown(response: httpx.Response) -> list[str]:
@@ -104,11 +123,12 @@ async def test_the_lists_are_found(app: Any) -> None:
 
 
 async def test_a_misspelt_filter_is_refused_by_name(
-    app: Any, client: httpx.AsyncClient, credentials: dict[str, str]
+    app: Any, client: httpx.AsyncClient, credentials: dict[str, str], in_path: dict[str, str]
 ) -> None:
     for path in _lists(_spec(app)):
         headers = bearer(credentials[path]) if path in credentials else {}
-        response = await client.get(path, params={"department": "75"}, headers=headers)
+        url = _url(path, in_path)
+        response = await client.get(url, params={"department": "75"}, headers=headers)
         assert response.status_code == 422, path
         assert response.headers["content-type"] == "application/problem+json", path
         problem = response.json()
@@ -118,12 +138,12 @@ async def test_a_misspelt_filter_is_refused_by_name(
 
 
 async def test_every_unknown_name_is_named_once_next_to_known_ones(
-    app: Any, client: httpx.AsyncClient, credentials: dict[str, str]
+    app: Any, client: httpx.AsyncClient, credentials: dict[str, str], in_path: dict[str, str]
 ) -> None:
     query = [("limit", "5"), ("department", "75"), ("department", "44"), ("Limit", "2")]
     for path in _lists(_spec(app)):
         headers = bearer(credentials[path]) if path in credentials else {}
-        response = await client.get(path, params=query, headers=headers)
+        response = await client.get(_url(path, in_path), params=query, headers=headers)
         # Names are case-sensitive, as FastAPI reads them: `Limit` is not `limit`.
         assert _unknown(response) == ["department", "Limit"], path
 
@@ -137,7 +157,7 @@ async def test_even_a_credentialless_request_learns_of_its_typo(
 
 
 async def test_every_declared_parameter_is_accepted(
-    app: Any, client: httpx.AsyncClient, credentials: dict[str, str]
+    app: Any, client: httpx.AsyncClient, credentials: dict[str, str], in_path: dict[str, str]
 ) -> None:
     spec = _spec(app)
     for path, params in _lists(spec).items():
@@ -149,11 +169,12 @@ async def test_every_declared_parameter_is_accepted(
             if param["name"] != "cursor"
             for value in _values(spec, param["schema"])
         ]
-        response = await client.get(path, params=query, headers=headers)
+        url = _url(path, in_path)
+        response = await client.get(url, params=query, headers=headers)
         assert response.status_code == 200, (path, query, response.text)
         for param in params:
             for value in _values(spec, param["schema"]):
-                alone = await client.get(path, params={param["name"]: value}, headers=headers)
+                alone = await client.get(url, params={param["name"]: value}, headers=headers)
                 assert _unknown(alone) == [], (path, param["name"])
                 assert alone.status_code in (200, 422), (path, param["name"])
 

@@ -1,0 +1,132 @@
+"""The outbox's sender for channel "webhook": sign, POST, record the attempt.
+
+Each attempt is signed afresh (its own `webhook-timestamp`), with the current secret and,
+for a day after a rotation, the previous one too. Its result is kept in the
+subscription's deliveries. A subscription whose deliveries have all failed for three days
+is disabled, with the reason, and its waiting messages fail: a receiver gone for good
+does not keep the dispatcher busy with retries for ever.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.types import utcnow
+from app.outbox.models import OutboxMessage
+from app.outbox.sending import Outcome, Sender
+from app.webhooks import messages, transport
+from app.webhooks.models import SubscriptionStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.signing import signed_headers
+
+DISABLE_AFTER = timedelta(days=3)
+# A receiver's Retry-After is followed within these bounds.
+_SOONEST = timedelta(seconds=1)
+_LATEST = timedelta(days=1)
+
+_subscriptions = WebhookSubscription.__table__  # type: ignore[attr-defined]
+
+
+def webhook_sender(database: Database, settings: Settings) -> Sender:
+    rules = transport.Rules.of(settings)
+
+    async def send(message: OutboxMessage) -> Outcome:
+        async with database.sessions() as session:
+            subscription = (
+                await session.get(WebhookSubscription, message.target_id)
+                if message.target_id is not None
+                else None
+            )
+        if subscription is None:
+            return Outcome(False, "the webhook was deleted", give_up=True)
+        if subscription.status != SubscriptionStatus.active:
+            return Outcome(False, "the webhook is disabled", give_up=True)
+        now = utcnow()
+        keys = [subscription.secret]
+        expires = subscription.previous_secret_expires_at
+        if subscription.previous_secret and expires is not None and expires > now:
+            keys.append(subscription.previous_secret)
+        body = message.payload.encode()
+        headers = signed_headers(message.id, body, now, keys)
+        answer = await transport.post(subscription.url, body, headers, rules)
+        return await _record(database, message, subscription, answer, now)
+
+    return send
+
+
+async def _record(
+    database: Database,
+    message: OutboxMessage,
+    subscription: WebhookSubscription,
+    answer: transport.Answer,
+    now: datetime,
+) -> Outcome:
+    async with database.sessions() as session:
+        earlier = await session.execute(
+            select(func.count()).where(col(WebhookDelivery.message_id) == message.id)
+        )
+        session.add(
+            WebhookDelivery(
+                subscription_id=subscription.id,
+                message_id=message.id,
+                event=message.topic,
+                attempt=int(earlier.scalar_one()) + 1,
+                status_code=answer.status_code,
+                succeeded=answer.delivered,
+                response_body=answer.body,
+                error=answer.error,
+                duration_ms=answer.duration_ms,
+                at=now,
+            )
+        )
+        this = _subscriptions.c.id == subscription.id
+        if answer.delivered:
+            await session.execute(
+                sa.update(_subscriptions)
+                .where(this, _subscriptions.c.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
+            await session.commit()
+            return Outcome(True)
+        # The first failure since the last success starts the clock; each failure then
+        # asks whether it has run for three days.
+        await session.execute(
+            sa.update(_subscriptions)
+            .where(this, _subscriptions.c.failing_since.is_(None))
+            .values(failing_since=now)
+        )
+        failing_since = (
+            await session.execute(select(_subscriptions.c.failing_since).where(this))
+        ).scalar_one_or_none()
+        disabled = False
+        if failing_since is not None and now - failing_since >= DISABLE_AFTER:
+            reason = (
+                f"disabled after failing for 3 days (since {failing_since:%Y-%m-%d %H:%M} "
+                f"UTC); last error: {answer.error}"
+            )[:500]
+            result = await session.execute(
+                sa.update(_subscriptions)
+                .where(this, _subscriptions.c.status == SubscriptionStatus.active.value)
+                .values(
+                    status=SubscriptionStatus.disabled.value,
+                    disabled_reason=reason,
+                    disabled_at=now,
+                )
+            )
+            disabled = getattr(result, "rowcount", 0) == 1
+            if disabled:
+                await messages.fail_pending(
+                    session, subscription.id, "the webhook was disabled", but=message.id
+                )
+        await session.commit()
+    return Outcome(False, answer.error, give_up=disabled, retry_at=_retry_at(answer, now))
+
+
+def _retry_at(answer: transport.Answer, now: datetime) -> datetime | None:
+    if answer.retry_after_seconds is None:
+        return None
+    wait = timedelta(seconds=answer.retry_after_seconds)
+    return now + min(max(wait, _SOONEST), _LATEST)

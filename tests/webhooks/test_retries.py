@@ -1,0 +1,195 @@
+"""Failures: a 500 and a receiver that never answers are tried again after growing waits,
+with the same `webhook-id`; three days of failures disable the webhook; a message can be
+delivered again on request; a rotated secret signs beside the new one for a day."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import time_machine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from app.outbox.models import OutboxMessage
+from tests.webhooks.conftest import Keys, deliveries, drain, publish, subscribe
+from tests.webhooks.receiver import HANG, Receiver
+
+START = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+
+
+def at(moment: datetime, seconds: float) -> datetime:
+    return moment + timedelta(seconds=seconds)
+
+
+async def test_a_500_is_tried_again_after_growing_waits_with_the_same_id(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver
+) -> None:
+    receiver.answer("/hooks", 500, 500)
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/hooks", ["offer.published"])
+        await publish(client, keys.recruiter)
+        assert await drain(app) == 1
+        failing = await client.get(f"/v1/webhooks/{hook['id']}", headers=keys.partner)
+        assert failing.json()["failing_since"] is not None
+        # First wait: 5 s (± a tenth).
+        clock.move_to(at(START, 4))
+        assert await drain(app) == 0
+        clock.move_to(at(START, 6))
+        assert await drain(app) == 1
+        # Second wait: 15 s.
+        clock.move_to(at(START, 6 + 13))
+        assert await drain(app) == 0
+        clock.move_to(at(START, 6 + 17))
+        assert await drain(app) == 1
+        for request in receiver.on("/hooks"):
+            request.verified(hook["secret"])
+
+    requests = receiver.on("/hooks")
+    assert len(requests) == 3
+    assert len({request.headers["webhook-id"] for request in requests}) == 1
+    # Each attempt is signed at its own time, and verifies at that time.
+    stamps = [int(request.headers["webhook-timestamp"]) for request in requests]
+    assert stamps == sorted(stamps)
+    attempts = await deliveries(client, keys.partner, hook["id"])
+    assert [(a["attempt"], a["status_code"], a["succeeded"]) for a in attempts] == [
+        (1, 500, False),
+        (2, 500, False),
+        (3, 200, True),
+    ]
+    assert attempts[0]["error"] == "HTTP 500"
+    moments = [datetime.fromisoformat(a["at"]) for a in attempts]
+    waits = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(moments)]
+    assert waits[0] < waits[1]
+    # A success ends the failing streak.
+    recovered = await client.get(f"/v1/webhooks/{hook['id']}", headers=keys.partner)
+    assert recovered.json()["failing_since"] is None
+
+
+async def test_a_receiver_that_never_answers_times_out_and_is_tried_again(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver
+) -> None:
+    receiver.answer("/slow", HANG, HANG)
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/slow", ["offer.published"])
+        await publish(client, keys.recruiter)
+        await drain(app)
+        clock.move_to(at(START, 6))
+        await drain(app)
+        clock.move_to(at(START, 6 + 13))
+        assert await drain(app) == 0
+        clock.move_to(at(START, 6 + 17))
+        await drain(app)
+        for request in receiver.on("/slow"):
+            request.verified(hook["secret"])
+    attempts = await deliveries(client, keys.partner, hook["id"])
+    assert [(a["status_code"], a["succeeded"]) for a in attempts] == [
+        (None, False),
+        (None, False),
+        (200, True),
+    ]
+    # The settings of these tests allow a second (10 by default), reading included.
+    assert attempts[0]["error"] == "no complete answer within 1 s"
+    assert all(900 <= a["duration_ms"] < 5000 for a in attempts[:2])
+    assert len({r.headers["webhook-id"] for r in receiver.on("/slow")}) == 1
+
+
+async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
+) -> None:
+    receiver.answer("/down", *([500] * 100))
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/down", ["offer.published"])
+        await publish(client, keys.recruiter)
+        await drain(app)
+        clock.move_to(START + timedelta(days=2))
+        await publish(client, keys.recruiter)
+        await drain(app)
+        still = await client.get(f"/v1/webhooks/{hook['id']}", headers=keys.partner)
+        assert still.json()["status"] == "active"
+        clock.move_to(START + timedelta(days=3, minutes=1))
+        await drain(app)
+
+        disabled = (await client.get(f"/v1/webhooks/{hook['id']}", headers=keys.partner)).json()
+        assert disabled["status"] == "disabled"
+        assert disabled["disabled_reason"].startswith("disabled after failing for 3 days")
+        assert "HTTP 500" in disabled["disabled_reason"]
+        # Nothing waits for it any more, and nothing new is queued for it.
+        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
+        assert set(statuses) == {"failed"}
+        tried = len(receiver.on("/down"))
+        await publish(client, keys.recruiter)
+        clock.move_to(START + timedelta(days=5))
+        assert await drain(app) == 0
+        assert len(receiver.on("/down")) == tried
+        refused = await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=keys.partner)
+        assert refused.status_code == 409
+
+        enabled = await client.patch(
+            f"/v1/webhooks/{hook['id']}", json={"status": "active"}, headers=keys.partner
+        )
+        assert enabled.json()["status"] == "active"
+        assert enabled.json()["failing_since"] is None
+        offer = await publish(client, keys.recruiter)
+        await drain(app)
+        last = receiver.on("/down")[-1].verified(hook["secret"])
+        assert last["data"]["id"] == offer["id"]
+
+
+async def test_redelivery_sends_the_same_message_again(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver
+) -> None:
+    hook = await subscribe(client, keys.recruiter, f"{receiver.url}/again", ["application.erased"])
+    await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=keys.recruiter)
+    await drain(app)
+    [first] = receiver.on("/again")
+    message_id = first.headers["webhook-id"]
+
+    again = await client.post(
+        f"/v1/webhooks/{hook['id']}/deliveries/{message_id}/redeliver", headers=keys.recruiter
+    )
+    assert again.status_code == 202, again.text
+    assert again.json() == {"message_id": message_id}
+    assert await drain(app) == 1
+    second = receiver.on("/again")[1]
+    assert second.headers["webhook-id"] == message_id
+    assert second.body == first.body
+    assert second.verified(hook["secret"]) == first.verified(hook["secret"])
+    attempts = await deliveries(client, keys.recruiter, hook["id"])
+    assert [a["attempt"] for a in attempts] == [1, 2]
+
+    # Only this webhook's messages, by their id.
+    other = await subscribe(client, keys.admin, f"{receiver.url}/other", ["offer.closed"])
+    for path, headers in [
+        (f"/v1/webhooks/{other['id']}/deliveries/{message_id}/redeliver", keys.admin),
+        (f"/v1/webhooks/{hook['id']}/deliveries/msg_{'0' * 32}/redeliver", keys.recruiter),
+        (f"/v1/webhooks/{hook['id']}/deliveries/{message_id}/redeliver", keys.other_recruiter),
+    ]:
+        assert (await client.post(path, headers=headers)).status_code == 404
+
+
+async def test_after_a_rotation_both_secrets_verify_for_a_day(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver
+) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/rot", ["offer.published"])
+        rotated = await client.post(
+            f"/v1/webhooks/{hook['id']}/rotate-secret", headers=keys.partner
+        )
+        old, new = hook["secret"], rotated.json()["secret"]
+        await publish(client, keys.recruiter)
+        await drain(app)
+        [during] = receiver.on("/rot")
+        assert len(during.headers["webhook-signature"].split(" ")) == 2
+        assert during.verified(old) == during.verified(new)
+
+        clock.move_to(START + timedelta(hours=24, minutes=1))
+        await publish(client, keys.recruiter)
+        await drain(app)
+        after = receiver.on("/rot")[1]
+        assert len(after.headers["webhook-signature"].split(" ")) == 1
+        after.verified(new)
+        with pytest.raises(WebhookVerificationError):
+            after.verified(old)
