@@ -24,4 +24,4 @@ async def announce(
     await mails.send_receipt(
         session, application, offer, organisation, follow_up_token=follow_up_token, base=base
     )
-    await emit(session, application_event("application.received", application, base))
+    await emit(session, application_event("application.received", application))

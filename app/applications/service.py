@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.applications import mails
+from app.applications.events import application_event
 from app.applications.models import (
     OPEN_STATUSES,
     PIPELINE,
@@ -37,7 +38,7 @@ from app.core.pagination import Page, decode_time_cursor, encode_cursor
 from app.core.security import CANDIDATE, FOLLOW_UP, Principal
 from app.core.storage import Storage
 from app.core.types import utcnow
-from app.events import Event, emit
+from app.events import emit
 from app.offers.models import Offer
 from app.organisations.models import Organisation
 
@@ -313,7 +314,7 @@ async def _move(
         )
     )
     if target == ApplicationStatus.withdrawn and _seen_by_recruiters(previous):
-        await emit(session, _event("application.withdrawn", application))
+        await emit(session, application_event("application.withdrawn", application))
     await session.commit()
     await session.refresh(application)
 
@@ -322,17 +323,6 @@ def _seen_by_recruiters(status: str) -> bool:
     # An application still waiting for its e-mail's confirmation ("pending") is nobody's
     # business yet: its events would tell the recruiter it exists.
     return status != "pending"
-
-
-def _event(event_type: str, application: Application) -> Event:
-    """An application's event: its ids only (app.webhooks adds the links); its personal
-    data never goes in."""
-    return Event(
-        event_type,
-        {"application_id": str(application.id), "offer_id": str(application.offer_id)},
-        organisation_id=application.organisation_id,
-        offer_id=application.offer_id,
-    )
 
 
 async def erase(session: AsyncSession, storage: Storage, applications: list[Application]) -> int:
@@ -362,7 +352,7 @@ async def erase(session: AsyncSession, storage: Storage, applications: list[Appl
     await emit(
         session,
         *(
-            _event("application.erased", application)
+            application_event("application.erased", application)
             for application in applications
             if application.erased_at is None and _seen_by_recruiters(application.status)
         ),
