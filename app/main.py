@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         {"email": mail_sender(settings), "webhook": webhook_sender(database, settings)},
         poll_seconds=settings.outbox_poll_seconds,
         lease_seconds=settings.outbox_lease_seconds,
+        private_channels=frozenset({"email"}),
     )
     database.sessions.configure(info={**session_info(settings), WAKE: outbox.wake})
     search_worker = SearchWorker(database, settings.search_poll_seconds)

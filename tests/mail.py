@@ -37,6 +37,7 @@ class SmtpServer:
     # any message was handed over); `stalled` counts the sessions waiting.
     hold: threading.Event | None = None
     stalled: int = 0
+    refuse_recipients: bool = False
     logins: list[str] = field(default_factory=list)
     url: str = ""
     ca_file: str = ""
@@ -45,6 +46,8 @@ class SmtpServer:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
+        if self.refuse_recipients:
+            return "550 5.1.1 No such user"
         if self.hold is not None:
             self.stalled += 1
             # Set from the test's thread: waited for in another, not on this loop.

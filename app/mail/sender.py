@@ -27,6 +27,8 @@ def mail_sender(settings: Settings) -> Sender:
 
     async def send(message: OutboxMessage) -> Outcome:
         data = message.data
+        if "template" not in data:
+            return Outcome(False, "its content was erased", give_up=True)
         rendered = render(data["template"], data["context"])
         composed = compose(
             rendered,
@@ -42,7 +44,7 @@ def mail_sender(settings: Settings) -> Sender:
             return Outcome(False, str(error), give_up=True)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             return Outcome(False, f"{type(error).__name__}: {_reason(error)}")
-        return Outcome(True, forget_payload=True)
+        return Outcome(True)
 
     return send
 

@@ -14,6 +14,10 @@ from app.core.private_files import make_private_folders
 Transport = Callable[[EmailMessage], Awaitable[None]]
 
 
+# 530: authentication required; 534 and 535: credentials refused; 538: encryption required.
+_OPERATOR_ERRORS = frozenset({530, 534, 535, 538})
+
+
 class TransportRefused(Exception):
     """The relay refused the message for good (a 5xx): trying again changes nothing."""
 
@@ -65,8 +69,14 @@ class SmtpRelay:
                     tls_context=tls_context,
                     timeout=timeout,
                 )
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                # The one recipient refused: the address is wrong, trying again changes nothing.
+                codes = sorted({refusal.code for refusal in error.recipients})
+                raise TransportRefused(f"SMTP {codes[0] if codes else 550}") from None
             except aiosmtplib.SMTPResponseException as error:
-                if 500 <= error.code < 600:
+                # Authentication refusals are the relay's settings, which an operator fixes:
+                # retried like a relay that is down.
+                if 500 <= error.code < 600 and error.code not in _OPERATOR_ERRORS:
                     raise TransportRefused(f"SMTP {error.code}") from None
                 raise
 

@@ -29,10 +29,11 @@ _log = logging.getLogger("vocation.outbox")
 
 _messages = OutboxMessage.__table__  # type: ignore[attr-defined]
 
-# Messages claimed at once, and sent at once: a slow receiver (10 s for a webhook) does not
-# hold up the others.
-BATCH_SIZE = 50
-CONCURRENCY = 10
+# Messages claimed at once, all sent at once: a slow receiver (10 s for a webhook) does not
+# hold up the others, and none waits for its turn while its lease runs out.
+BATCH_SIZE = 10
+# Of the lease, what one send may take: past it, the message would be another process's.
+SEND_SHARE_OF_LEASE = 0.75
 
 
 class Outbox(Drainer):
@@ -43,11 +44,16 @@ class Outbox(Drainer):
         *,
         poll_seconds: float,
         lease_seconds: float,
+        private_channels: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__("sending the outbox", self.drain, poll_seconds, _log)
         self._database = database
         self._senders = senders
         self._lease = timedelta(seconds=lease_seconds)
+        # Channels whose content is personal (an e-mail's address, names, a follow-up
+        # token): blanked as soon as the message is done with, sent or failed for good,
+        # rather than kept until the purge.
+        self._private_channels = private_channels
         self._started = False
 
     def start(self) -> None:
@@ -63,14 +69,8 @@ class Outbox(Drainer):
     async def drain(self) -> int:
         """Send every message due now; returns how many were tried."""
         tried = 0
-        limit = asyncio.Semaphore(CONCURRENCY)
-
-        async def attempt(message: OutboxMessage) -> None:
-            async with limit:
-                await self._attempt(message)
-
         while claimed := await self._claim():
-            await asyncio.gather(*(attempt(message) for message in claimed))
+            await asyncio.gather(*(self._attempt(message) for message in claimed))
             tried += len(claimed)
         return tried
 
@@ -103,7 +103,10 @@ class Outbox(Drainer):
             if sender is None:
                 outcome = Outcome(False, f"no sender for channel {message.channel}", give_up=True)
             else:
-                outcome = await sender(message)
+                async with asyncio.timeout(self._lease.total_seconds() * SEND_SHARE_OF_LEASE):
+                    outcome = await sender(message)
+        except TimeoutError:
+            outcome = Outcome(False, "took longer than its lease allows")
         except Exception as error:
             # The sender's own bug or an unforeseen failure: retried like any other.
             _log.exception("message %s (%s) raised", message.id, message.topic)
@@ -116,8 +119,6 @@ class Outbox(Drainer):
         values: dict[str, object] = {"attempts": attempts, "last_error": outcome.error}
         if outcome.delivered:
             values |= {"status": MessageStatus.sent.value, "sent_at": now, "last_error": None}
-            if outcome.forget_payload:
-                values["payload"] = "{}"
             _log.info("message %s (%s) sent", message.id, message.topic)
         else:
             wait = None if outcome.give_up else delay_after(attempts)
@@ -139,6 +140,8 @@ class Outbox(Drainer):
                     attempts,
                     outcome.error,
                 )
+        if values.get("status") and message.channel in self._private_channels:
+            values["payload"] = "{}"
         if values.get("last_error"):
             values["last_error"] = str(values["last_error"])[:1000]
         async with self._database.sessions() as session:

@@ -50,10 +50,11 @@ async def summary(session: AsyncSession, now: datetime) -> list[str]:
 
 
 async def retry_failed(session: AsyncSession, now: datetime) -> int:
-    """Failed messages become due now, with a fresh count of attempts and the same id."""
+    """Failed messages become due now, with a fresh count of attempts and the same id;
+    not those whose content was erased when they failed (e-mails: personal data)."""
     result = await session.execute(
         sa.update(_messages)
-        .where(_messages.c.status == MessageStatus.failed.value)
+        .where(_messages.c.status == MessageStatus.failed.value, _messages.c.payload != "{}")
         .values(status=MessageStatus.pending.value, attempts=0, next_attempt_at=now)
     )
     await session.commit()

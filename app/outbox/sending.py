@@ -16,9 +16,6 @@ class Outcome:
     give_up: bool = False
     # The receiver asked for a later try (Retry-After), sooner or later than the backoff.
     retry_at: datetime | None = None
-    # Once delivered, the message's content serves nobody (an e-mail's address and
-    # names): it is blanked rather than kept until the purge.
-    forget_payload: bool = False
 
 
 Sender = Callable[[OutboxMessage], Awaitable[Outcome]]

@@ -67,6 +67,16 @@ async def test_a_message_reaches_the_relay_in_french_text_and_html(
     assert "<p>Bonjour Élise,</p>" in html_of(received)
 
 
+async def test_a_refused_recipient_is_given_up_at_once() -> None:
+    server, controller = start_smtp()
+    server.refuse_recipients = True
+    try:
+        outcome = await mail_sender(settings_for(server))(outbox_row())
+    finally:
+        controller.stop()
+    assert (outcome.delivered, outcome.give_up, outcome.error) == (False, True, "SMTP 550")
+
+
 async def test_a_wrong_password_is_a_failure_to_retry_not_a_delivery() -> None:
     server, controller = start_smtp(auth=True)
     server.url = server.url.replace("relay-user", "someone-else")

@@ -155,3 +155,18 @@ async def test_a_started_dispatcher_sends_after_the_commit_by_itself(app: Any) -
         finally:
             await outbox.stop()
     assert receiver.received == [message_id]
+
+
+async def test_a_send_longer_than_its_lease_is_cut_short_and_retried(app: Any) -> None:
+    """Past its lease another process may take the message: a send never runs that long."""
+
+    async def hanging(message: OutboxMessage) -> Outcome:
+        await asyncio.sleep(30)
+        return Outcome(True)
+
+    [message_id] = await queue(app)
+    outbox = Outbox(app.state.database, {"test": hanging}, poll_seconds=0, lease_seconds=0.4)
+    assert await asyncio.wait_for(outbox.drain(), timeout=5) == 1
+    message = await row(app, message_id)
+    assert (message.status, message.attempts) == (MessageStatus.pending, 1)
+    assert message.last_error == "took longer than its lease allows"

@@ -14,7 +14,9 @@ async def test_the_operator_sees_counts_and_failures_and_sends_them_again(
     app: Any, database_url: str, tmp_path: Path
 ) -> None:
     async with app.state.database.sessions() as session:
-        failed = await enqueue(session, channel="email", topic="status_changed", payload={})
+        failed = await enqueue(
+            session, channel="email", topic="status_changed", payload={"template": "t"}
+        )
         await enqueue(session, channel="webhook", topic="offer.closed", payload={})
         await session.commit()
         row = await session.get(OutboxMessage, failed)

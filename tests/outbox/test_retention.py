@@ -15,7 +15,9 @@ from app.mail.sender import mail_sender
 from app.outbox.dispatcher import Outbox
 from app.outbox.models import OutboxMessage
 from app.outbox.queue import enqueue
+from app.outbox.report import retry_failed
 from app.outbox.retention import purge
+from app.outbox.sending import Outcome
 
 
 async def test_a_sent_email_keeps_its_id_and_outcome_but_not_its_content(
@@ -23,7 +25,11 @@ async def test_a_sent_email_keeps_its_id_and_outcome_but_not_its_content(
 ) -> None:
     settings = app.state.settings.model_copy(update={"mail_dir": tmp_path})
     outbox = Outbox(
-        app.state.database, {"email": mail_sender(settings)}, poll_seconds=0, lease_seconds=60
+        app.state.database,
+        {"email": mail_sender(settings)},
+        poll_seconds=0,
+        lease_seconds=60,
+        private_channels=frozenset({"email"}),
     )
     async with app.state.database.sessions() as session:
         message_id = await queue_mail(
@@ -36,6 +42,32 @@ async def test_a_sent_email_keeps_its_id_and_outcome_but_not_its_content(
     assert row is not None
     assert (row.status, row.payload) == ("sent", "{}")
     assert "élise@example.org" in (tmp_path / f"{message_id.hex}.eml").read_text()
+
+
+async def test_an_email_that_failed_for_good_keeps_no_content_and_is_not_sent_again(
+    app: Any,
+) -> None:
+    async def refusing(message: OutboxMessage) -> Outcome:
+        return Outcome(False, "SMTP 550", give_up=True)
+
+    outbox = Outbox(
+        app.state.database,
+        {"email": refusing},
+        poll_seconds=0,
+        lease_seconds=60,
+        private_channels=frozenset({"email"}),
+    )
+    async with app.state.database.sessions() as session:
+        message_id = await queue_mail(
+            session, to="élise@example.org", template="_transport_check", context={"name": "É"}
+        )
+        await session.commit()
+    assert await outbox.drain() == 1
+    async with app.state.database.sessions() as session:
+        row = await session.get(OutboxMessage, message_id)
+        assert row is not None
+        assert (row.status, row.payload, row.last_error) == ("failed", "{}", "SMTP 550")
+        assert await retry_failed(session, datetime.now(UTC)) == 0
 
 
 async def test_the_purge_deletes_finished_messages_past_retention_and_dead_links(
