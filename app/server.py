@@ -23,6 +23,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.core.config import Settings, get_settings
 from app.core.errors import problem_type
+from app.core.log_redaction import logging_config
 
 log = logging.getLogger("uvicorn.error")
 
@@ -302,4 +303,5 @@ def serve(host: str, port: int, workers: int, settings: Settings | None = None) 
         # imported the `vocation` command; on a busy machine that is more than uvicorn's
         # 5 s, and the worker would be killed and started again without end.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        log_config=logging_config(),
     )
