@@ -71,14 +71,24 @@ def _owed(cutoff: datetime) -> ColumnElement[bool]:
 async def _send_one(
     session: AsyncSession, organisation_id: uuid.UUID, cutoff: datetime, base: str
 ) -> int:
+    # PostgreSQL: one process at a time makes an organisation's digest; another's worker at
+    # the same hour skips it rather than lock some of its applications and send a second,
+    # partial digest. (SQLite: one writer at a time; the second finds nothing left.)
+    mine = await session.execute(
+        select(col(Organisation.id))
+        .where(col(Organisation.id) == organisation_id)
+        .with_for_update(skip_locked=True)
+    )
+    if mine.first() is None:
+        await session.commit()
+        return 0
     applications = (
         (
             await session.execute(
                 select(Application)
                 .where(col(Application.organisation_id) == organisation_id, _owed(cutoff))
                 .order_by(col(Application.created_at), col(Application.id))
-                # PostgreSQL: another process's worker at the same hour skips what this one
-                # holds, and finds nothing left to send.
+                # A confirmation under way keeps its application for the next digest.
                 .with_for_update(skip_locked=True)
             )
         )
@@ -88,11 +98,22 @@ async def _send_one(
     if not applications:
         await session.commit()
         return 0
-    await session.execute(
-        update(Application)
-        .where(col(Application.id).in_([application.id for application in applications]))
-        .values(awaiting_digest=False)
+    # Only what this update takes off is listed: on SQLite another process may have read
+    # the same rows, and the flag decides which of the two lists them.
+    taken = set(
+        (
+            await session.execute(
+                update(Application)
+                .where(
+                    col(Application.id).in_([application.id for application in applications]),
+                    col(Application.awaiting_digest).is_(True),
+                )
+                .values(awaiting_digest=False)
+                .returning(col(Application.id))
+            )
+        ).scalars()
     )
+    applications = [application for application in applications if application.id in taken]
     organisation = await session.get(Organisation, organisation_id)
     # Erased since it was received: nothing to show, and it was never the recruiter's.
     listed = [application for application in applications if application.erased_at is None]

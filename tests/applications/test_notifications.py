@@ -2,6 +2,7 @@
 server: the candidate of each status a recruiter gives, the organisation of each new
 application at once or in a daily digest, at the hour it is due."""
 
+import asyncio
 import re
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
@@ -223,12 +224,15 @@ async def test_the_daily_digest_lists_what_came_since_the_last_one(
         assert await other_process.send_due() == 0
         assert NOTIFY not in by_recipient(await deliver(app, smtp_server))
 
-        # The next day's lists the one that came after 8:00.
-        clock.move_to(at(tomorrow + timedelta(days=1), 8, 1))
-        assert await worker.send_due() == 1
+        # Two processes' workers at the same moment: one digest, listing each once.
+        clock.move_to(at(tomorrow + timedelta(days=1), 8, 0))
+        both = await asyncio.gather(
+            worker.send_due(), other_process.send_due(), return_exceptions=True
+        )
+        assert sum(sent for sent in both if isinstance(sent, int)) == 1
         [next_day] = await deliver(app, smtp_server)
-        assert next_day["Subject"] == f"1 nouvelle candidature pour {world.organisation.name}"
         assert re.findall(r"/v1/applications/([0-9a-f-]{36})", text_of(next_day)) == [late["id"]]
+        assert next_day["Subject"] == f"1 nouvelle candidature pour {world.organisation.name}"
 
 
 async def test_no_notification_address_tells_nobody(
