@@ -139,6 +139,22 @@ async def test_impersonation_is_harmless(
         )
         assert len(fake_files) == 4
         assert len(stored_files(upload_dir)) == 5
+        # The recruiter cannot open the fake, nor its files, by id either.
+        recruiter = bearer(world.recruiter)
+        fake_detail = await client.get(f"/v1/applications/{fake_id}", headers=recruiter)
+        assert fake_detail.status_code == 404
+        fake_document = (
+            await session.execute(
+                select(ApplicationDocument.id).where(
+                    ApplicationDocument.application_id == uuid.UUID(fake_id)  # type: ignore[arg-type]
+                )
+            )
+        ).first()
+        assert fake_document is not None
+        opened = await client.get(
+            f"/v1/applications/{fake_id}/documents/{fake_document.id}", headers=recruiter
+        )
+        assert opened.status_code == 404
 
         # 48 hours after the last fake: the worker of the serving process erases them all,
         # with their files; Jeanne's stays, with hers.
