@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.errors import AppError, Problem, problem_type
 from app.main import create_app
+from tests.applications.confirming import apply_confirmed, confirm
 from tests.applications.files import pdf
 from tests.factories import bearer, make_key, make_offer, make_organisation
 
@@ -87,9 +88,10 @@ async def method_not_allowed(s: Setting) -> httpx.Response:
 
 
 async def conflict(s: Setting) -> httpx.Response:
-    first = await apply(s.client, s.offer_id)
-    assert first.status_code == 201, first.text
-    return await apply(s.client, s.offer_id)
+    # One address applies once: its second application's confirmation is the conflict.
+    address = "camille@example.org"
+    await apply_confirmed(s.client, s.offer_id, email=address)
+    return await confirm(s.client, await apply(s.client, s.offer_id, email=address))
 
 
 async def precondition_failed(s: Setting) -> httpx.Response:
