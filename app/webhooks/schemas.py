@@ -112,8 +112,9 @@ class WebhookPublic(BaseModel):
     )
     disabled_at: datetime | None
     failing_since: datetime | None = Field(
-        description="The first failed delivery since the last success; after three days of "
-        "failures the subscription is disabled, and its pending messages fail."
+        description="The first failed delivery since the last success (or since 30 hours "
+        "without any failed delivery); after three days of failures the subscription is "
+        "disabled, and its pending messages fail."
     )
     previous_secret_expires_at: datetime | None = Field(
         description="After a rotation: until then, the previous secret signs too."

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.outbox.models import OutboxMessage
@@ -104,6 +105,9 @@ async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled
         hook = await subscribe(client, keys.partner, f"{receiver.url}/down", ["offer.published"])
         await publish(client, keys.recruiter)
         await drain(app)
+        # Failing all along: never more than a day between two failed attempts.
+        clock.move_to(START + timedelta(days=1))
+        assert await drain(app) == 1
         clock.move_to(START + timedelta(days=2))
         await publish(client, keys.recruiter)
         await drain(app)
@@ -117,7 +121,7 @@ async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled
         assert disabled["disabled_reason"].startswith("disabled after failing for 3 days")
         assert "HTTP 500" in disabled["disabled_reason"]
         # Nothing waits for it any more, and nothing new is queued for it.
-        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
+        statuses = (await session.execute(select(col(OutboxMessage.status)))).scalars().all()
         assert set(statuses) == {"failed"}
         tried = len(receiver.on("/down"))
         await publish(client, keys.recruiter)
@@ -136,6 +140,36 @@ async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled
         await drain(app)
         last = receiver.on("/down")[-1].verified(hook["secret"])
         assert last["data"]["id"] == offer["id"]
+
+
+async def test_a_failure_days_after_the_last_one_starts_a_new_streak(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
+) -> None:
+    receiver.answer("/gap", *([500] * 100))
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/gap", ["offer.published"])
+        await publish(client, keys.recruiter)
+        # Every attempt fails, until the message fails for good (1.6 days, ± its jitter).
+        while True:
+            await drain(app)
+            [message] = (await session.execute(select(OutboxMessage))).scalars().all()
+            await session.refresh(message)
+            if message.status != "pending":
+                break
+            clock.move_to(message.next_attempt_at)
+        assert message.status == "failed"
+        assert START + timedelta(days=1.4) < datetime.now(UTC) < START + timedelta(days=1.8)
+
+        # Quiet until day 4, then one transient 500: a new streak, not a fourth day.
+        clock.move_to(START + timedelta(days=4))
+        await publish(client, keys.recruiter)
+        await publish(client, keys.recruiter)
+        assert await drain(app) == 2
+        after = (await client.get(f"/v1/webhooks/{hook['id']}", headers=keys.partner)).json()
+        assert after["status"] == "active"
+        assert datetime.fromisoformat(after["failing_since"]) == START + timedelta(days=4)
+        statuses = (await session.execute(select(col(OutboxMessage.status)))).scalars().all()
+        assert sorted(statuses) == ["failed", "pending", "pending"]
 
 
 async def test_redelivery_sends_the_same_message_again(
