@@ -42,8 +42,8 @@ Url = Annotated[
         max_length=2000,
         description="Where events are POSTed: https only (http where the server allows it "
         "for development). The host is resolved at each delivery; loopback, private, "
-        "link-local, reserved and cloud metadata addresses are refused. Redirects are not "
-        "followed.",
+        "link-local, site-local, NAT64, reserved and cloud metadata addresses are refused. "
+        "Redirects are not followed.",
         examples=["https://partner.example.org/hooks/vocation"],
     ),
 ]
