@@ -4,7 +4,8 @@ Each attempt is signed afresh (its own `webhook-timestamp`), with the current se
 for a day after a rotation, the previous one too. Its result is kept in the
 subscription's deliveries. A subscription whose deliveries have all failed for three days
 is disabled, with the reason, and its waiting messages fail: a receiver gone for good
-does not keep the dispatcher busy with retries for ever. A failure after a quiet spell
+does not keep the dispatcher busy with retries for ever. A message whose subscription is
+gone, disabled or whose key was revoked is given up, not sent. A failure after a quiet spell
 (no failed attempt for longer than any wait between two tries) starts a new streak: the
 failures of days ago, whose messages have failed for good, do not count against it.
 """
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.api_keys import ApiKey
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.types import utcnow
@@ -42,14 +44,20 @@ def webhook_sender(database: Database, settings: Settings) -> Sender:
     rules = transport.Rules.of(settings)
 
     async def send(message: OutboxMessage) -> Outcome:
+        # Its key with it: a revoked key's webhooks get nothing more, queued or retried.
         async with database.sessions() as session:
-            subscription = (
-                await session.get(WebhookSubscription, message.target_id)
-                if message.target_id is not None
-                else None
-            )
-        if subscription is None:
+            found = (
+                await session.execute(
+                    select(WebhookSubscription, col(ApiKey.revoked_at))
+                    .join(ApiKey, col(ApiKey.id) == col(WebhookSubscription.api_key_id))
+                    .where(col(WebhookSubscription.id) == message.target_id)
+                )
+            ).first()
+        if found is None:
             return Outcome(False, "the webhook was deleted", give_up=True)
+        subscription, revoked_at = found
+        if revoked_at is not None:
+            return Outcome(False, "the webhook's key was revoked", give_up=True)
         if subscription.status != SubscriptionStatus.active:
             return Outcome(False, "the webhook is disabled", give_up=True)
         now = utcnow()

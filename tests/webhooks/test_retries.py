@@ -3,18 +3,21 @@ with the same `webhook-id`; three days of failures disable the webhook; a messag
 delivered again on request; a rotated secret signs beside the new one for a day."""
 
 import itertools
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from app.core.api_keys import ApiKey
 from app.outbox.models import OutboxMessage
+from app.webhooks.models import WebhookSubscription
 from tests.webhooks.conftest import Keys, deliveries, drain, publish, subscribe
 from tests.webhooks.receiver import HANG, Receiver
 
@@ -170,6 +173,34 @@ async def test_a_failure_days_after_the_last_one_starts_a_new_streak(
         assert datetime.fromisoformat(after["failing_since"]) == START + timedelta(days=4)
         statuses = (await session.execute(select(col(OutboxMessage.status)))).scalars().all()
         assert sorted(statuses) == ["failed", "pending", "pending"]
+
+
+async def test_a_revoked_keys_queued_messages_and_retries_are_given_up(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
+) -> None:
+    receiver.answer("/revoked", 500)
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/revoked", ["offer.published"])
+        await publish(client, keys.recruiter)
+        assert await drain(app) == 1
+        # One message waits for its retry, another for its first attempt.
+        await publish(client, keys.recruiter)
+        subscription = await session.get(WebhookSubscription, uuid.UUID(hook["id"]))
+        assert subscription is not None
+        await session.execute(
+            update(ApiKey).where(col(ApiKey.id) == subscription.api_key_id).values(revoked_at=START)
+        )
+        await session.commit()
+
+        clock.move_to(at(START, 60))
+        assert await drain(app) == 2
+    assert len(receiver.on("/revoked")) == 1
+    waiting = (await session.execute(select(OutboxMessage))).scalars().all()
+    for message in waiting:
+        await session.refresh(message)
+    assert [(m.status, m.last_error) for m in waiting] == [
+        ("failed", "the webhook's key was revoked")
+    ] * 2
 
 
 async def test_redelivery_sends_the_same_message_again(
