@@ -235,6 +235,35 @@ async def test_redelivery_sends_the_same_message_again(
         assert (await client.post(path, headers=headers)).status_code == 404
 
 
+async def test_a_message_still_pending_is_not_redelivered(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
+) -> None:
+    receiver.answer("/busy", 500)
+    with time_machine.travel(START, tick=False):
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/busy", ["offer.published"])
+        await publish(client, keys.recruiter)
+        assert await drain(app) == 1
+        [request] = receiver.on("/busy")
+        message_id = request.headers["webhook-id"]
+        [message] = (await session.execute(select(OutboxMessage))).scalars().all()
+        retry_at = message.next_attempt_at
+
+        # Waiting for its retry (or being sent by a dispatcher right now): a redelivery
+        # would race the attempt in flight.
+        refused = await client.post(
+            f"/v1/webhooks/{hook['id']}/deliveries/{message_id}/redeliver", headers=keys.partner
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "this message is still being delivered" in refused.json()["detail"].lower()
+        await session.refresh(message)
+        assert (message.status, message.attempts, message.next_attempt_at) == (
+            "pending",
+            1,
+            retry_at,
+        )
+
+
 async def test_after_a_rotation_both_secrets_verify_for_a_day(
     app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver
 ) -> None:
