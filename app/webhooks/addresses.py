@@ -31,6 +31,13 @@ METADATA_HOSTS = frozenset(
 )
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# NAT64 prefixes reach IPv4 hosts through the local network's translator: refused
+# whatever the IPv4 address, the well-known one (RFC 6052) and the local-use one (RFC 8215),
+# which Python 3.11 counts as global.
+_NAT64_PREFIXES = (_NAT64, ipaddress.ip_network("64:ff9b:1::/48"))
+# Site-local IPv6 (RFC 3879 deprecated it; some networks still route it): global for
+# Python 3.11 too.
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 
 
 def _embedded(address: IPAddress) -> list[IPAddress]:
@@ -74,6 +81,11 @@ def _refusal_of(address: IPAddress, *, allow_private: bool) -> str | None:
         return "a link-local address"
     if address.is_private:
         return "a private address"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _SITE_LOCAL:
+            return "a site-local address"
+        if any(address in prefix for prefix in _NAT64_PREFIXES):
+            return "a NAT64 address"
     if address.is_reserved or not address.is_global:
         return "a reserved address"
     return None

@@ -6,7 +6,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.types import utcnow
 from app.outbox.models import MessageStatus, OutboxMessage
 from app.outbox.queue import QUEUED, enqueue
@@ -32,14 +32,19 @@ async def redeliver(
     session: AsyncSession, subscription_id: uuid.UUID, message_id: uuid.UUID
 ) -> None:
     """Send a message again, as it was (same `webhook-id`, same payload, a new signature),
-    with the whole schedule of retries ahead of it."""
+    with the whole schedule of retries ahead of it.
+
+    Only once it has been sent or has failed: while it is pending a dispatcher may be
+    sending it right now, and would overwrite the reset with its attempt's result, or
+    another process would send it at the same time. Conflict then."""
+    this = (
+        _messages.c.id == message_id,
+        _messages.c.channel == CHANNEL,
+        _messages.c.target_id == subscription_id,
+    )
     found = await session.execute(
         sa.update(_messages)
-        .where(
-            _messages.c.id == message_id,
-            _messages.c.channel == CHANNEL,
-            _messages.c.target_id == subscription_id,
-        )
+        .where(*this, _messages.c.status != MessageStatus.pending.value)
         .values(
             status=MessageStatus.pending.value,
             attempts=0,
@@ -49,6 +54,11 @@ async def redeliver(
         )
     )
     if getattr(found, "rowcount", 0) != 1:
+        if await session.scalar(sa.select(_messages.c.id).where(*this)) is not None:
+            raise Conflict(
+                "This message is still being delivered (or waits for its next retry): "
+                "redeliver it once it has been sent or has failed."
+            )
         # Never sent to this webhook, or past the outbox's retention.
         raise NotFound("No message with this id for this webhook.")
     # The commit wakes the dispatcher, as for a message just queued.

@@ -44,7 +44,8 @@ class WebhookSubscription(SQLModel, table=True):
     status: str = Column(default=SubscriptionStatus.active.value, sa_type=sa.String(16))
     disabled_reason: str | None = Column(default=None, sa_type=sa.String(500))
     disabled_at: datetime | None = Column(default=None, sa_type=UTCDateTime)
-    # The first failed attempt since the last success: three days of failures disable it.
+    # The first failed attempt since the last success, or since a quiet spell without
+    # failed attempts (app.webhooks.sender): three days of failures disable it.
     failing_since: datetime | None = Column(default=None, sa_type=UTCDateTime)
     created_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Column(default_factory=utcnow, sa_type=UTCDateTime)

@@ -216,7 +216,9 @@ async def ping_webhook(
     description="The message (its `webhook-id`, from the deliveries or from the receiver's "
     "own log) is sent again as it was, with the same `webhook-id` and a new signature, "
     "and a whole schedule of retries if it fails. Messages are kept "
-    "`VOCATION_OUTBOX_RETENTION_DAYS` days. 409 when the webhook is disabled.",
+    "`VOCATION_OUTBOX_RETENTION_DAYS` days. 409 when the webhook is disabled, and while "
+    "the message is still being delivered (its status `pending`: an attempt or a retry "
+    "to come): only a message sent or failed can be delivered again.",
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
 async def redeliver_webhook_message(

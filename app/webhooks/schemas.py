@@ -42,8 +42,8 @@ Url = Annotated[
         max_length=2000,
         description="Where events are POSTed: https only (http where the server allows it "
         "for development). The host is resolved at each delivery; loopback, private, "
-        "link-local, reserved and cloud metadata addresses are refused. Redirects are not "
-        "followed.",
+        "link-local, site-local, NAT64, reserved and cloud metadata addresses are refused. "
+        "Redirects are not followed.",
         examples=["https://partner.example.org/hooks/vocation"],
     ),
 ]
@@ -112,8 +112,9 @@ class WebhookPublic(BaseModel):
     )
     disabled_at: datetime | None
     failing_since: datetime | None = Field(
-        description="The first failed delivery since the last success; after three days of "
-        "failures the subscription is disabled, and its pending messages fail."
+        description="The first failed delivery since the last success (or since 30 hours "
+        "without any failed delivery); after three days of failures the subscription is "
+        "disabled, and its pending messages fail."
     )
     previous_secret_expires_at: datetime | None = Field(
         description="After a rotation: until then, the previous secret signs too."

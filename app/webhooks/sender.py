@@ -4,15 +4,21 @@ Each attempt is signed afresh (its own `webhook-timestamp`), with the current se
 for a day after a rotation, the previous one too. Its result is kept in the
 subscription's deliveries. A subscription whose deliveries have all failed for three days
 is disabled, with the reason, and its waiting messages fail: a receiver gone for good
-does not keep the dispatcher busy with retries for ever.
+does not keep the dispatcher busy with retries for ever. A message whose subscription is
+gone, disabled or whose key was revoked is given up, not sent. A failure after a quiet spell
+(no failed attempt for longer than any wait between two tries) starts a new streak: the
+failures of days ago, whose messages have failed for good, do not count against it.
 """
 
+import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.api_keys import ApiKey
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.types import utcnow
@@ -23,25 +29,35 @@ from app.webhooks.models import SubscriptionStatus, WebhookDelivery, WebhookSubs
 from app.webhooks.signing import signed_headers
 
 DISABLE_AFTER = timedelta(days=3)
+# Longer than the longest wait between two tries of a message (a day, a tenth of jitter,
+# a Retry-After capped at a day): no failed attempt for this long, and the streak is over.
+STREAK_GAP = timedelta(hours=30)
 # A receiver's Retry-After is followed within these bounds.
 _SOONEST = timedelta(seconds=1)
 _LATEST = timedelta(days=1)
 
 _subscriptions = WebhookSubscription.__table__  # type: ignore[attr-defined]
+_deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
 
 
 def webhook_sender(database: Database, settings: Settings) -> Sender:
     rules = transport.Rules.of(settings)
 
     async def send(message: OutboxMessage) -> Outcome:
+        # Its key with it: a revoked key's webhooks get nothing more, queued or retried.
         async with database.sessions() as session:
-            subscription = (
-                await session.get(WebhookSubscription, message.target_id)
-                if message.target_id is not None
-                else None
-            )
-        if subscription is None:
+            found = (
+                await session.execute(
+                    select(WebhookSubscription, col(ApiKey.revoked_at))
+                    .join(ApiKey, col(ApiKey.id) == col(WebhookSubscription.api_key_id))
+                    .where(col(WebhookSubscription.id) == message.target_id)
+                )
+            ).first()
+        if found is None:
             return Outcome(False, "the webhook was deleted", give_up=True)
+        subscription, revoked_at = found
+        if revoked_at is not None:
+            return Outcome(False, "the webhook's key was revoked", give_up=True)
         if subscription.status != SubscriptionStatus.active:
             return Outcome(False, "the webhook is disabled", give_up=True)
         now = utcnow()
@@ -65,6 +81,8 @@ async def _record(
     now: datetime,
 ) -> Outcome:
     async with database.sessions() as session:
+        if not answer.delivered:
+            await _continue_streak(session, subscription.id, now)
         earlier = await session.execute(
             select(func.count()).where(col(WebhookDelivery.message_id) == message.id)
         )
@@ -91,13 +109,7 @@ async def _record(
             )
             await session.commit()
             return Outcome(True)
-        # The first failure since the last success starts the clock; each failure then
-        # asks whether it has run for three days.
-        await session.execute(
-            sa.update(_subscriptions)
-            .where(this, _subscriptions.c.failing_since.is_(None))
-            .values(failing_since=now)
-        )
+        # Each failure asks whether its streak (_continue_streak) has run for three days.
         failing_since = (
             await session.execute(select(_subscriptions.c.failing_since).where(this))
         ).scalar_one_or_none()
@@ -123,6 +135,31 @@ async def _record(
                 )
         await session.commit()
     return Outcome(False, answer.error, give_up=disabled, retry_at=_retry_at(answer, now))
+
+
+async def _continue_streak(
+    session: AsyncSession, subscription_id: uuid.UUID, now: datetime
+) -> None:
+    """A failure starts the clock when none is running (the first since the last success)
+    or when the last failed attempt is older than STREAK_GAP. Called before this attempt
+    is recorded, so that only earlier ones are looked at."""
+    recent_failure = (
+        select(_deliveries.c.id)
+        .where(
+            _deliveries.c.subscription_id == subscription_id,
+            _deliveries.c.succeeded.is_(False),
+            _deliveries.c.at > now - STREAK_GAP,
+        )
+        .exists()
+    )
+    await session.execute(
+        sa.update(_subscriptions)
+        .where(
+            _subscriptions.c.id == subscription_id,
+            sa.or_(_subscriptions.c.failing_since.is_(None), ~recent_failure),
+        )
+        .values(failing_since=now)
+    )
 
 
 def _retry_at(answer: transport.Answer, now: datetime) -> datetime | None:

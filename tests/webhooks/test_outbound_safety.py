@@ -32,6 +32,14 @@ from tests.webhooks.receiver import REDIRECT, Receiver
         ("https://[::ffff:10.0.0.1]/hooks", "private address"),
         ("https://0.0.0.0/hooks", "unspecified address"),
         ("https://192.168.1.20:8443/hooks", "private address"),
+        # Site-local IPv6 (deprecated, still routed inside some networks): global for
+        # Python 3.11's ipaddress.
+        ("https://[fec0::1]/hooks", "site-local address"),
+        ("https://[fef0::1]/hooks", "site-local address"),
+        # NAT64 reaches an IPv4 host through the local network's gateway, even a public one.
+        ("https://[64:ff9b::808:808]/hooks", "NAT64 address"),
+        ("https://[64:ff9b:1::808:808]/hooks", "NAT64 address"),
+        ("https://[64:ff9b:1:ffff::1]/hooks", "NAT64 address"),
         ("ftp://partner.example.org/hooks", "https://"),
         ("https://user:password@partner.example.org/hooks", "credentials"),
     ],

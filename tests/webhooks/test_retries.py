@@ -3,17 +3,21 @@ with the same `webhook-id`; three days of failures disable the webhook; a messag
 delivered again on request; a rotated secret signs beside the new one for a day."""
 
 import itertools
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from app.core.api_keys import ApiKey
 from app.outbox.models import OutboxMessage
+from app.webhooks.models import WebhookSubscription
 from tests.webhooks.conftest import Keys, deliveries, drain, publish, subscribe
 from tests.webhooks.receiver import HANG, Receiver
 
@@ -104,6 +108,9 @@ async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled
         hook = await subscribe(client, keys.partner, f"{receiver.url}/down", ["offer.published"])
         await publish(client, keys.recruiter)
         await drain(app)
+        # Failing all along: never more than a day between two failed attempts.
+        clock.move_to(START + timedelta(days=1))
+        assert await drain(app) == 1
         clock.move_to(START + timedelta(days=2))
         await publish(client, keys.recruiter)
         await drain(app)
@@ -117,7 +124,7 @@ async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled
         assert disabled["disabled_reason"].startswith("disabled after failing for 3 days")
         assert "HTTP 500" in disabled["disabled_reason"]
         # Nothing waits for it any more, and nothing new is queued for it.
-        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
+        statuses = (await session.execute(select(col(OutboxMessage.status)))).scalars().all()
         assert set(statuses) == {"failed"}
         tried = len(receiver.on("/down"))
         await publish(client, keys.recruiter)
@@ -136,6 +143,64 @@ async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled
         await drain(app)
         last = receiver.on("/down")[-1].verified(hook["secret"])
         assert last["data"]["id"] == offer["id"]
+
+
+async def test_a_failure_days_after_the_last_one_starts_a_new_streak(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
+) -> None:
+    receiver.answer("/gap", *([500] * 100))
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/gap", ["offer.published"])
+        await publish(client, keys.recruiter)
+        # Every attempt fails, until the message fails for good (1.6 days, ± its jitter).
+        while True:
+            await drain(app)
+            [message] = (await session.execute(select(OutboxMessage))).scalars().all()
+            await session.refresh(message)
+            if message.status != "pending":
+                break
+            clock.move_to(message.next_attempt_at)
+        assert message.status == "failed"
+        assert START + timedelta(days=1.4) < datetime.now(UTC) < START + timedelta(days=1.8)
+
+        # Quiet until day 4, then one transient 500: a new streak, not a fourth day.
+        clock.move_to(START + timedelta(days=4))
+        await publish(client, keys.recruiter)
+        await publish(client, keys.recruiter)
+        assert await drain(app) == 2
+        after = (await client.get(f"/v1/webhooks/{hook['id']}", headers=keys.partner)).json()
+        assert after["status"] == "active"
+        assert datetime.fromisoformat(after["failing_since"]) == START + timedelta(days=4)
+        statuses = (await session.execute(select(col(OutboxMessage.status)))).scalars().all()
+        assert sorted(statuses) == ["failed", "pending", "pending"]
+
+
+async def test_a_revoked_keys_queued_messages_and_retries_are_given_up(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
+) -> None:
+    receiver.answer("/revoked", 500)
+    with time_machine.travel(START, tick=False) as clock:
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/revoked", ["offer.published"])
+        await publish(client, keys.recruiter)
+        assert await drain(app) == 1
+        # One message waits for its retry, another for its first attempt.
+        await publish(client, keys.recruiter)
+        subscription = await session.get(WebhookSubscription, uuid.UUID(hook["id"]))
+        assert subscription is not None
+        await session.execute(
+            update(ApiKey).where(col(ApiKey.id) == subscription.api_key_id).values(revoked_at=START)
+        )
+        await session.commit()
+
+        clock.move_to(at(START, 60))
+        assert await drain(app) == 2
+    assert len(receiver.on("/revoked")) == 1
+    waiting = (await session.execute(select(OutboxMessage))).scalars().all()
+    for message in waiting:
+        await session.refresh(message)
+    assert [(m.status, m.last_error) for m in waiting] == [
+        ("failed", "the webhook's key was revoked")
+    ] * 2
 
 
 async def test_redelivery_sends_the_same_message_again(
@@ -168,6 +233,35 @@ async def test_redelivery_sends_the_same_message_again(
         (f"/v1/webhooks/{hook['id']}/deliveries/{message_id}/redeliver", keys.other_recruiter),
     ]:
         assert (await client.post(path, headers=headers)).status_code == 404
+
+
+async def test_a_message_still_pending_is_not_redelivered(
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
+) -> None:
+    receiver.answer("/busy", 500)
+    with time_machine.travel(START, tick=False):
+        hook = await subscribe(client, keys.partner, f"{receiver.url}/busy", ["offer.published"])
+        await publish(client, keys.recruiter)
+        assert await drain(app) == 1
+        [request] = receiver.on("/busy")
+        message_id = request.headers["webhook-id"]
+        [message] = (await session.execute(select(OutboxMessage))).scalars().all()
+        retry_at = message.next_attempt_at
+
+        # Waiting for its retry (or being sent by a dispatcher right now): a redelivery
+        # would race the attempt in flight.
+        refused = await client.post(
+            f"/v1/webhooks/{hook['id']}/deliveries/{message_id}/redeliver", headers=keys.partner
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "this message is still being delivered" in refused.json()["detail"].lower()
+        await session.refresh(message)
+        assert (message.status, message.attempts, message.next_attempt_at) == (
+            "pending",
+            1,
+            retry_at,
+        )
 
 
 async def test_after_a_rotation_both_secrets_verify_for_a_day(
