@@ -49,6 +49,9 @@ async def request_change(
     except WrongPassword:
         await lockout.record_failure(session, key, guard.lockout, utcnow())
         raise
+    # The new address is anyone's: past its quota, the same answer and no mail.
+    if not await guard.mail_quota.allows(data.new_email):
+        return
     taken = (
         await session.execute(
             select(col(Candidate.id)).where(col(Candidate.email) == data.new_email)

@@ -39,7 +39,9 @@ Token = Annotated[str, Query(description="The token of the e-mailed link.")]
     description="`new_email` and the account's `password`. Nothing changes until the link sent to "
     "the new address is used (24 hours, once). The answer is the same whether or not the new "
     "address has an account; if it has, its owner is told by e-mail and nothing else happens. A "
-    "wrong password counts towards the account's lockout, as at sign-in: `422`, then `429`.",
+    "wrong password counts towards the account's lockout, as at sign-in: `422`, then `429`. The "
+    "new address is sent at most `VOCATION_MAIL_QUOTA_PER_ADDRESS` e-mails on request (3 an "
+    "hour, whoever asks): past that the answer is the same and no e-mail is sent.",
     responses=problem_responses(401, 403, 413, 422, 429, 503),
 )
 async def request_change(

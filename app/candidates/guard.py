@@ -1,5 +1,6 @@
 """What stands before a password is hashed: the per-account throttle (the per-address one is
-the rate-limit middleware's), the account's lockout, and the bounded hashing queue."""
+the rate-limit middleware's), the account's lockout, and the bounded hashing queue; and
+what stands before a mail is queued on request, the recipient's quota."""
 
 import hashlib
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 
 from app.candidates.lockout import Policy
+from app.candidates.mail_quota import MailQuota
 from app.candidates.passwords import PasswordHashing
 from app.core.config import Settings
 from app.core.rate_limit import TooManyRequests
@@ -23,12 +25,14 @@ class Guard:
     hashing: PasswordHashing
     lockout: Policy
     min_strength: int
+    mail_quota: MailQuota
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Guard":
         limit = settings.rate_limit_sign_in_account.strip()
+        counters = Counters(settings.rate_limit_storage_url)
         return cls(
-            counters=Counters(settings.rate_limit_storage_url),
+            counters=counters,
             per_account=parse(limit) if limit else None,
             hashing=PasswordHashing(settings.password_hash_threads, settings.password_hash_queue),
             lockout=Policy(
@@ -37,6 +41,7 @@ class Guard:
                 longest=timedelta(seconds=settings.sign_in_lockout_max_seconds),
             ),
             min_strength=settings.password_min_strength,
+            mail_quota=MailQuota.parse(counters, settings.mail_quota_per_address),
         )
 
     async def throttle(self, canonical_email: str) -> None:

@@ -27,6 +27,10 @@ async def request_reset(session: AsyncSession, guard: Guard, email: str, urls: L
             )
         )
     ).first()
+    # Past the address's quota, the same answer and no mail: a reset asked from many client
+    # addresses must not flood a mailbox, nor the relay's reputation.
+    if not await guard.mail_quota.allows(email):
+        return
     if account is None:
         # Someone who forgot which address they signed up with learns it here, and only
         # the address's owner reads it. One message either way, as on the other path.

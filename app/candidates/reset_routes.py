@@ -35,7 +35,9 @@ Token = Annotated[str, Query(description="The token of the e-mailed link.")]
     description="The answer is the same whatever the address: the e-mail says, to the address's "
     "owner only, either how to choose a new password (a link that works once, for an hour) or that "
     "the address has no account. Counts as an attempt on the account "
-    "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`).",
+    "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`). One address is sent at most "
+    "`VOCATION_MAIL_QUOTA_PER_ADDRESS` such e-mails (3 an hour), whoever asks: past that the "
+    "answer is the same and no e-mail is sent.",
     responses=problem_responses(413, 422, 429),
 )
 async def request_reset(

@@ -59,7 +59,9 @@ class CandidateExport(BaseModel):
     "checked for strength first (`422`, whatever the address), then hashed with Argon2. "
     "Sign-ups count with sign-ins against the account's limit "
     "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`: 429); when too many passwords are being hashed "
-    "at once, 503 with `Retry-After`.",
+    "at once, 503 with `Retry-After`. One address is sent at most "
+    "`VOCATION_MAIL_QUOTA_PER_ADDRESS` e-mails on request (3 an hour, resets and address "
+    "changes included), whoever asks: past that the answer is the same and no e-mail is sent.",
     responses=problem_responses(413, 422, 429, 503),
 )
 async def sign_up(

@@ -41,6 +41,9 @@ async def request_account(
             )
         )
     ).first()
+    # Past the address's quota, the same answer and no mail (nor link).
+    if not await guard.mail_quota.allows(data.email):
+        return
     if account is None:
         token = await email_tokens.issue(
             session,
@@ -147,6 +150,8 @@ async def send_proof_again(
     # Counted as an attempt on the account: the link goes to a mailbox, and must not
     # flood it.
     await guard.throttle(candidate.email)
+    if not await guard.mail_quota.allows(candidate.email):
+        return
     token = await email_tokens.issue(
         session,
         links.VERIFY,

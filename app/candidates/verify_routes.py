@@ -80,7 +80,9 @@ async def verify(request: Request, session: SessionDep, guard: GuardDep) -> Resp
     summary="Send the signed-in candidate a link that proves their address",
     description="For accounts made before sign-up asked for a proof (`email_verified: false` in "
     "`GET /v1/me`). The link lasts 24 hours; it counts as an attempt on the account "
-    "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`). `409` when the address is proven already.",
+    "(`VOCATION_RATE_LIMIT_SIGN_IN_ACCOUNT`) and against the address's e-mail quota "
+    "(`VOCATION_MAIL_QUOTA_PER_ADDRESS`, 3 an hour: past it, the same answer and no e-mail). "
+    "`409` when the address is proven already.",
     responses=problem_responses(401, 403, 409, 413, 429),
 )
 async def send_verification(

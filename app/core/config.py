@@ -197,6 +197,13 @@ class Settings(BaseSettings):
         description="Sign-ins and sign-ups per account (the e-mail address, from any client "
         "address), counted before the password is hashed; empty turns it off.",
     )
+    mail_quota_per_address: str = Field(
+        default="3/hour",
+        description="E-mails one address may be sent on request, whoever asks (sign-up, "
+        "password reset, address change, verification asked again): past it the request is "
+        "answered the same and no mail is sent. Counted in the rate limits' store, by the "
+        "address's SHA-256; empty turns it off.",
+    )
     password_hash_threads: int = Field(
         default=2,
         ge=1,
