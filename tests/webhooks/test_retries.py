@@ -73,19 +73,24 @@ async def test_a_500_is_tried_again_after_growing_waits_with_the_same_id(
 
 
 async def test_a_receiver_that_never_answers_times_out_and_is_tried_again(
-    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver
+    app: Any, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, session: AsyncSession
 ) -> None:
     receiver.answer("/slow", HANG, HANG)
+    waits: list[float] = []
     with time_machine.travel(START, tick=False) as clock:
         hook = await subscribe(client, keys.partner, f"{receiver.url}/slow", ["offer.published"])
         await publish(client, keys.recruiter)
-        await drain(app)
-        clock.move_to(at(START, 6))
-        await drain(app)
-        clock.move_to(at(START, 6 + 13))
-        assert await drain(app) == 0
-        clock.move_to(at(START, 6 + 17))
-        await drain(app)
+        [message] = (await session.execute(select(OutboxMessage))).scalars().all()
+        for _timeout in range(2):
+            now = datetime.now(UTC)
+            assert await drain(app) == 1
+            await session.refresh(message)
+            # The wait the dispatcher chose after this attempt timed out.
+            waits.append((message.next_attempt_at - now).total_seconds())
+            clock.move_to(message.next_attempt_at - timedelta(seconds=1))
+            assert await drain(app) == 0
+            clock.move_to(message.next_attempt_at)
+        assert await drain(app) == 1
         for request in receiver.on("/slow"):
             request.verified(hook["secret"])
     attempts = await deliveries(client, keys.partner, hook["id"])
@@ -98,6 +103,10 @@ async def test_a_receiver_that_never_answers_times_out_and_is_tried_again(
     assert attempts[0]["error"] == "no complete answer within 1 s"
     assert all(900 <= a["duration_ms"] < 5000 for a in attempts[:2])
     assert len({r.headers["webhook-id"] for r in receiver.on("/slow")}) == 1
+    # Growing waits, as after a 500: 5 s, then 15 s (± a tenth), each longer than the last.
+    assert 4.5 <= waits[0] <= 5.5
+    assert 13.5 <= waits[1] <= 16.5
+    assert waits[0] < waits[1]
 
 
 async def test_three_days_of_failures_disable_the_webhook_until_it_is_re_enabled(
